@@ -1,0 +1,49 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer, CustomerKind, Department, Institution
+
+
+def _institutions(request):
+    return Institution.objects.for_user(request.user) if request else Institution.objects.none()
+
+
+def _departments(request):
+    if request is None:
+        return Department.objects.none()
+    return Department.objects.for_user(request.user).select_related("institution")
+
+
+class CustomerFilter(django_filters.FilterSet):
+    """Narrows the already-scoped customer list (search, institution, department, kind, KOL)."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q",
+                                  widget=forms.TextInput(attrs={"type": "search"}))
+    institution = django_filters.ModelChoiceFilter(
+        label=_("institution"), queryset=_institutions, empty_label=_("All institutions")
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("department"), queryset=_departments, empty_label=_("All departments")
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("kind"), choices=CustomerKind.choices, empty_label=_("All kinds")
+    )
+    is_kol = django_filters.BooleanFilter(
+        label=_("KOL"),
+        widget=forms.Select(choices=[("", _("KOL or not")), ("true", _("KOL only")),
+                                     ("false", _("Not KOL"))]),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "institution", "department", "kind", "is_kol"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["department"].field.label_from_instance = (
+            lambda d: f"{d.institution} · {d.name}"
+        )

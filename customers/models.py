@@ -1,0 +1,283 @@
+"""Institutions, departments, customers and their alignment to territories."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from org.models import SyncedModel, Territory, in_force_on, not_ended_by
+
+
+def _current_alignments(user, today=None):
+    """Alignments not yet ended to the territories the user may see."""
+    today = today or timezone.localdate()
+    return Alignment.objects.filter(
+        not_ended_by(today), territory__in=Territory.objects.for_user(user)
+    )
+
+
+class InstitutionKind(models.TextChoices):
+    HOSPITAL = "hospital", _("Hospital")
+    CLINIC = "clinic", _("Clinic")
+    PHARMACY = "pharmacy", _("Pharmacy")
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Institutions where the user's territories have at least one aligned customer."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        return self.filter(
+            Exists(_current_alignments(user).filter(customer__institution=OuterRef("pk")))
+        )
+
+
+class Institution(SyncedModel):
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=InstitutionKind.choices, default=InstitutionKind.HOSPITAL
+    )
+    level = models.CharField(_("level"), max_length=32, blank=True, help_text=_("e.g. 三级甲等"))
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+    beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    daily_outpatients = models.PositiveIntegerField(_("daily outpatients"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["city"])]
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Departments of the institutions the user may see."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        return self.filter(institution__in=Institution.objects.for_user(user))
+
+
+class Department(SyncedModel):
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+        related_name="departments",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    daily_patients = models.PositiveIntegerField(_("daily patients"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = DepartmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["institution__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerKind(models.TextChoices):
+    PRESCRIBER = "prescriber", _("Prescriber")
+    NON_PRESCRIBER = "non_prescriber", _("Non-prescriber")
+
+
+class RoleGroup(models.TextChoices):
+    N1 = "N1", _("N1: hospital leadership, pharmacy director, non-prescribing KOL")
+    N2 = "N2", _("N2: medical affairs, medical education office")
+    N3 = "N3", _("N3: warehouse, purchasing, pharmacy group leaders, laboratory, head nurse")
+
+
+class AdoptionStage(models.TextChoices):
+    UNAWARE = "unaware", _("Unaware")
+    AWARE = "aware", _("Aware")
+    INTERESTED = "interested", _("Interested")
+    TRIAL = "trial", _("Trial")
+    ADOPTION = "adoption", _("Regular use")
+    ADVOCACY = "advocacy", _("Advocate")
+
+
+class Attitude(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Customers aligned (now or from a future date) to a territory the user may see."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        return self.filter(Exists(_current_alignments(user).filter(customer=OuterRef("pk"))))
+
+    def search(self, q):
+        """Name (Chinese or English), institution or department contains every word of `q`."""
+        for word in (q or "").split():
+            self = self.filter(
+                Q(name__icontains=word) | Q(name_en__icontains=word)
+                | Q(institution__name__icontains=word) | Q(institution__name_en__icontains=word)
+                | Q(department__name__icontains=word) | Q(department__name_en__icontains=word)
+            )
+        return self
+
+
+class Customer(SyncedModel):
+    """A person at an institution: a prescriber or a non-prescriber (always class N)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.PRESCRIBER
+    )
+    role_group = models.CharField(
+        _("role group"), max_length=2, choices=RoleGroup.choices, blank=True,
+        help_text=_("Non-prescribers only."),
+    )
+    is_kol = models.BooleanField(_("KOL"), default=False)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="customers",
+    )
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    # Prescribing facts.
+    position = models.CharField(_("department standing"), max_length=100, blank=True)
+    outpatient_days = models.CharField(
+        _("outpatient days"), max_length=100, blank=True, help_text=_("e.g. Mon AM, Thu PM")
+    )
+    patients_per_day = models.PositiveIntegerField(_("patients per day"), null=True, blank=True)
+    products_used = models.TextField(_("products used"), blank=True)
+    competitor_products = models.TextField(_("competitor products used"), blank=True)
+    prescribing_habits = models.TextField(_("prescribing habits"), blank=True)
+    # Relationship facts.
+    attitude = models.CharField(
+        _("attitude to us"), max_length=16, choices=Attitude.choices, blank=True
+    )
+    product_awareness = models.TextField(_("awareness of the product"), blank=True)
+    adoption_stage = models.CharField(
+        _("adoption stage"), max_length=16, choices=AdoptionStage.choices, blank=True
+    )
+    # Background facts.
+    education = models.CharField(_("education"), max_length=200, blank=True)
+    research_topics = models.TextField(_("research topics"), blank=True)
+    associations = models.TextField(_("professional associations"), blank=True)
+    best_time_to_visit = models.CharField(_("best time to visit"), max_length=100, blank=True)
+    best_place_to_visit = models.CharField(_("best place to visit"), max_length=100, blank=True)
+    history = HistoricalRecords()
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["kind"]),
+            models.Index(fields=["is_kol"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=CustomerKind.PRESCRIBER) & Q(role_group=""))
+                | (Q(kind=CustomerKind.NON_PRESCRIBER) & Q(role_group__in=RoleGroup.values)),
+                name="customer_role_group_iff_non_prescriber",
+                violation_error_message=_(
+                    "A non-prescriber needs a role group (N1, N2 or N3); a prescriber has none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == CustomerKind.NON_PRESCRIBER and not self.role_group:
+            errors["role_group"] = _("A non-prescriber needs a role group (N1, N2 or N3).")
+        if self.kind == CustomerKind.PRESCRIBER and self.role_group:
+            errors["role_group"] = _("Only non-prescribers have a role group.")
+        if (
+            self.department_id and self.institution_id
+            and self.department.institution_id != self.institution_id
+        ):
+            errors["department"] = _("This department belongs to another institution.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_prescriber(self):
+        return self.kind == CustomerKind.PRESCRIBER
+
+
+class AlignmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Alignments to the territories the user may see."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        return self.filter(territory__in=Territory.objects.for_user(user))
+
+    def in_force_on(self, day):
+        return self.filter(in_force_on(day))
+
+
+class Alignment(SyncedModel):
+    """A customer aligned to a territory from `valid_from` to `valid_to` (inclusive, null = open)."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="alignments"
+    )
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.PROTECT,
+        related_name="alignments",
+    )
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = AlignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alignment")
+        verbose_name_plural = _("alignments")
+        ordering = ["territory", "customer", "-valid_from"]
+        indexes = [
+            models.Index(fields=["territory", "valid_from"]),
+            models.Index(fields=["customer", "valid_from"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="alignment_valid_to_after_valid_from",
+                violation_error_message=_("“Valid to” cannot be before “valid from”."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} → {self.territory}"

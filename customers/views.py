@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .filters import CustomerFilter
+from .forms import CustomerForm
+from .models import Customer
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+def customer_list(request):
+    customer_filter = CustomerFilter(
+        request.GET, queryset=selectors.customer_list(request.user), request=request
+    )
+    page = _page(request, customer_filter.qs)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "customers/customer_list.html", {
+        "filter": customer_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "can_edit": services.can_edit_customers(request.user),
+    })
+
+
+@login_required
+def customer_detail(request, pk):
+    customer = selectors.customer_get(request.user, pk)
+    return render(request, "customers/customer_detail.html", {
+        "customer": customer,
+        "can_edit": services.can_edit_customers(request.user),
+    })
+
+
+def _save_form(request, form, save):
+    """Run the service with the form's data; service errors go back onto the form."""
+    try:
+        return save(form.cleaned_data)
+    except ValidationError as error:
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    return None
+
+
+@login_required
+def customer_create(request):
+    if not services.can_edit_customers(request.user):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, user=request.user,
+                        initial={"institution": request.GET.get("institution"),
+                                 "department": request.GET.get("department")})
+    if request.method == "POST" and form.is_valid():
+        def save(data):
+            data = dict(data)
+            territory = data.pop("territory")
+            return services.customer_create(by=request.user, territory=territory, **data)
+
+        customer = _save_form(request, form, save)
+        if customer is not None:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@login_required
+def customer_edit(request, pk):
+    if not services.can_edit_customers(request.user):
+        raise PermissionDenied
+    customer = get_object_or_404(Customer.objects.for_user(request.user), pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_form(request, form, lambda data: services.customer_update(
+            by=request.user, customer=customer, **data))
+        if saved is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def institution_list(request):
+    institutions = selectors.institution_list(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        institutions = institutions.filter(
+            Q(name__icontains=q) | Q(name_en__icontains=q) | Q(city__icontains=q)
+        )
+    return render(request, "customers/institution_list.html", {
+        "page": _page(request, institutions.order_by("name")), "q": q,
+    })
+
+
+@login_required
+def institution_detail(request, pk):
+    institution = selectors.institution_get(request.user, pk)
+    customers = selectors.customer_list(request.user).filter(institution=institution)
+    return render(request, "customers/institution_detail.html", {
+        "institution": institution,
+        "departments": selectors.department_list(request.user, institution),
+        "page": _page(request, customers),
+        "can_edit": services.can_edit_customers(request.user),
+    })
+
+
+@login_required
+def department_detail(request, pk):
+    department = selectors.department_get(request.user, pk)
+    customers = selectors.customer_list(request.user).filter(department=department)
+    return render(request, "customers/department_detail.html", {
+        "department": department,
+        "page": _page(request, customers),
+        "can_edit": services.can_edit_customers(request.user),
+    })

@@ -1,0 +1,117 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Absence,
+    CalendarDay,
+    District,
+    Product,
+    Region,
+    Team,
+    Territory,
+    TerritoryAssignment,
+    User,
+)
+
+
+class ScopedAdminMixin:
+    """Non-superusers see in the admin only what `for_user` lets them see."""
+
+    scope_path = None  # e.g. "territory" when the model has no for_user of its own
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        if self.scope_path is None:
+            return queryset.for_user(request.user)
+        return queryset.filter(
+            **{f"{self.scope_path}__in": Territory.objects.for_user(request.user)}
+        )
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "name", "role", "email", "language", "is_active")
+    list_filter = ("role", "language", "is_active", "is_staff")
+    search_fields = ("username", "name", "email", "first_name", "last_name")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Baifang"), {"fields": ("name", "role", "language", "registration_number")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Baifang"), {"fields": ("name", "role", "language", "email")}),
+    )
+
+
+@admin.register(Region)
+class RegionAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "manager")
+    search_fields = ("code", "name")
+
+
+@admin.register(District)
+class DistrictAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "region", "dm")
+    list_filter = ("region",)
+    search_fields = ("code", "name", "dm__username", "dm__name")
+    list_select_related = ("region", "dm")
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Team)
+class TeamAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "call_rate_target", "pims_per_week")
+    search_fields = ("code", "name")
+    filter_horizontal = ("products",)
+
+
+class TerritoryAssignmentInline(admin.TabularInline):
+    model = TerritoryAssignment
+    extra = 0
+    autocomplete_fields = ("rep",)
+
+
+@admin.register(Territory)
+class TerritoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ("code", "name", "team", "district", "rep")
+    list_filter = ("team", "district")
+    search_fields = ("code", "name", "rep__username", "rep__name")
+    list_select_related = ("team", "district", "rep")
+    inlines = [TerritoryAssignmentInline]
+
+
+@admin.register(TerritoryAssignment)
+class TerritoryAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "territory"
+    list_display = ("territory", "rep", "valid_from", "valid_to")
+    list_filter = ("territory__district", "territory__team")
+    search_fields = ("territory__code", "territory__name", "rep__username", "rep__name")
+    list_select_related = ("territory", "rep")
+    autocomplete_fields = ("rep", "territory")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name", "is_working_day")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(Absence)
+class AbsenceAdmin(SimpleHistoryAdmin):
+    list_display = ("rep", "date_from", "date_to", "reason", "note")
+    list_filter = ("reason",)
+    search_fields = ("rep__username", "rep__name", "note")
+    list_select_related = ("rep",)
+    date_hierarchy = "date_from"

@@ -1,0 +1,31 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Language
+
+# (url name, label, who sees it). Sections whose app has not landed yet are left out.
+NAVIGATION = [
+    ("home", _("Today"), "all"),
+    ("customers:list", _("Customers"), "all"),
+    ("calls:list", _("Calls"), "all"),
+    ("planning:list", _("Plans"), "all"),
+    ("reports:dashboard", _("Reports"), "all"),
+    ("admin:index", _("Admin"), "admin"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"languages": Language.choices}
+    items = []
+    for url_name, label, who in NAVIGATION:
+        if who == "admin" and not user.is_admin:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"url": url, "label": label,
+                      "active": request.path == url if url == "/" else request.path.startswith(url)})
+    return {"nav_items": items, "languages": Language.choices}

@@ -1,0 +1,298 @@
+"""The organisation: regions, districts, teams, territories, products, people and the work calendar.
+
+Validity intervals (`valid_from` / `valid_to`) are inclusive on both ends; `valid_to` null means
+open-ended. A record is in force on day D when valid_from <= D and (valid_to is null or D <= valid_to).
+"""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class SyncedModel(models.Model):
+    """A record REST clients sync: a UUID id, a version (+1 on every save) and updated_at."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
+
+
+def in_force_on(day, prefix=""):
+    """Q() for rows whose inclusive [valid_from, valid_to] interval contains `day`."""
+    return Q(**{f"{prefix}valid_from__lte": day}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
+    )
+
+
+def not_ended_by(day, prefix=""):
+    """Q() for rows in force on `day` or starting later (not yet ended)."""
+    return Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
+
+
+class Role(models.TextChoices):
+    REP = "rep", _("Rep")
+    DM = "dm", _("District manager")
+    REGIONAL = "regional", _("Regional manager")
+    ADMIN = "admin", _("Admin")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class User(AbstractUser):
+    """A person who logs in: a rep, a district manager, a regional manager or an admin."""
+
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    registration_number = models.CharField(
+        _("rep registration number"), max_length=64, blank=True,
+        help_text=_("医药代表备案 number, where the rep has one."),
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.name or self.get_full_name() or self.username
+
+    @property
+    def is_admin(self):
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_rep(self):
+        return self.role == Role.REP and not self.is_superuser
+
+    @property
+    def is_manager(self):
+        return self.role in (Role.DM, Role.REGIONAL) or self.is_admin
+
+
+class Region(SyncedModel):
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    manager = models.ForeignKey(
+        User, verbose_name=_("regional manager"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="managed_regions",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class District(SyncedModel):
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="districts"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    dm = models.ForeignKey(
+        User, verbose_name=_("district manager"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="managed_districts",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(SyncedModel):
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Team(SyncedModel):
+    """A product group (e.g. oncology ONC); its territories promote its products."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    products = models.ManyToManyField(
+        Product, verbose_name=_("products"), related_name="teams", blank=True
+    )
+    call_rate_target = models.DecimalField(
+        _("call rate target"), max_digits=5, decimal_places=2, default=12,
+        help_text=_("Completed calls per field day."),
+    )
+    pims_per_week = models.PositiveSmallIntegerField(_("PIMs per week"), default=1)
+    history = HistoricalRecords(m2m_fields=[products])
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_rate_target__gte=0),
+                name="team_call_rate_target_not_negative",
+                violation_error_message=_("The call rate target cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TerritoryQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Territories the user may see: a rep's own, a DM's district, a region, or all."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        if user.role == Role.REGIONAL:
+            return self.filter(district__region__manager=user)
+        if user.role == Role.DM:
+            return self.filter(district__dm=user)
+        return self.filter(rep=user)
+
+
+class Territory(SyncedModel):
+    """Held by one rep at a time (or vacant); `assignments` keep who held it when."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="territories"
+    )
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="territories"
+    )
+    rep = models.ForeignKey(
+        User, verbose_name=_("rep"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="territories",
+    )
+    history = HistoricalRecords()
+
+    objects = TerritoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class TerritoryAssignment(models.Model):
+    """Who held a territory when (inclusive dates; `valid_to` null = still holding)."""
+
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    rep = models.ForeignKey(
+        User, verbose_name=_("rep"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("territory assignment")
+        verbose_name_plural = _("territory assignments")
+        ordering = ["territory", "-valid_from"]
+        indexes = [models.Index(fields=["rep", "valid_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="assignment_valid_to_after_valid_from",
+                violation_error_message=_("“Valid to” cannot be before “valid from”."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.territory} — {self.rep}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday working week: a holiday or a make-up working day (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("work calendar")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class AbsenceReason(models.TextChoices):
+    LEAVE = "leave", _("Leave")
+    TRAINING = "training", _("Training")
+    MEETING = "meeting", _("Meeting")
+
+
+class Absence(SyncedModel):
+    """Days a rep is out of the field (inclusive dates); they reduce the rep's field days."""
+
+    rep = models.ForeignKey(
+        User, verbose_name=_("rep"), on_delete=models.CASCADE, related_name="absences"
+    )
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    reason = models.CharField(_("reason"), max_length=16, choices=AbsenceReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-date_from"]
+        indexes = [models.Index(fields=["rep", "date_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_to__gte=models.F("date_from")),
+                name="absence_date_to_after_from",
+                violation_error_message=_("The last day cannot be before the first day."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rep} {self.date_from}–{self.date_to} {self.get_reason_display()}"

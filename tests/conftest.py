@@ -1,0 +1,73 @@
+"""Personas (healthchecks style): two districts of one region, a rep in each, their DMs,
+a regional manager and an admin; an outsider rep of another region."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from org.models import Role
+from tests.factories import (
+    CustomerFactory,
+    DepartmentFactory,
+    DistrictFactory,
+    InstitutionFactory,
+    RegionFactory,
+    TerritoryFactory,
+    UserFactory,
+)
+
+PASSWORD = "pw-Secret-123"
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def world(db):
+    """Region R with districts X (DM dm_x) and Y (DM dm_y); rep_x holds tx, rep_y holds ty.
+
+    Customers: cx in tx (hospital hx), cy in ty (hospital hy). outsider_rep holds a territory of
+    another region with no customers of X or Y.
+    """
+    region = RegionFactory(code="EAST")
+    regional = UserFactory(username="regional", role=Role.REGIONAL)
+    region.manager = regional
+    region.save()
+    dm_x = UserFactory(username="dm_x", role=Role.DM)
+    dm_y = UserFactory(username="dm_y", role=Role.DM)
+    district_x = DistrictFactory(region=region, dm=dm_x, code="X")
+    district_y = DistrictFactory(region=region, dm=dm_y, code="Y")
+    rep_x = UserFactory(username="rep_x")
+    rep_y = UserFactory(username="rep_y")
+    tx = TerritoryFactory(district=district_x, holder=rep_x, code="TX")
+    ty = TerritoryFactory(district=district_y, holder=rep_y, code="TY")
+    hx = InstitutionFactory(name="仁济医院", name_en="Renji Hospital")
+    hy = InstitutionFactory(name="华山医院", name_en="Huashan Hospital")
+    dx = DepartmentFactory(institution=hx, name="肿瘤科", name_en="Oncology")
+    dy = DepartmentFactory(institution=hy, name="心内科", name_en="Cardiology")
+    cx = CustomerFactory(name="王建国", name_en="Wang Jianguo", institution=hx, department=dx,
+                         territory=tx)
+    cy = CustomerFactory(name="李明", name_en="Li Ming", institution=hy, department=dy,
+                         territory=ty)
+    outsider_rep = UserFactory(username="outsider")
+    TerritoryFactory(holder=outsider_rep, code="TO")
+    admin = UserFactory(username="admin", role=Role.ADMIN)
+    return SimpleNamespace(**locals())
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
