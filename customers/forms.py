@@ -31,7 +31,7 @@ class CustomerForm(forms.ModelForm):
             "institution"
         )
         self.fields["department"].label_from_instance = lambda d: f"{d.institution} · {d.name}"
-        if self.instance.pk:
+        if not self.instance._state.adding:
             del self.fields["territory"]
         else:
             territories = Territory.objects.for_user(user)
