@@ -1,3 +1,5 @@
+import uuid
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +46,22 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["department"].field.label_from_instance = (
-            lambda d: f"{d.institution} · {d.name}"
-        )
+        # Offer the departments of the chosen institution only (a territory may have hundreds).
+        field = self.form.fields["department"]
+        chosen = {"institution": self.data.get("institution"), "pk": self.data.get("department")}
+        for lookup, value in chosen.items():
+            if value and _is_uuid(value):
+                field.queryset = field.queryset.filter(**{lookup: value})
+                break
+        else:
+            field.queryset = field.queryset.none()
+            field.empty_label = _("Choose an institution first")
+        field.label_from_instance = lambda d: d.name
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
