@@ -20,8 +20,9 @@ def _departments(request):
 class CustomerFilter(django_filters.FilterSet):
     """Narrows the already-scoped customer list (search, institution, department, kind, KOL)."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="filter_q",
-                                  widget=forms.TextInput(attrs={"type": "search"}))
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_q", widget=forms.TextInput(attrs={"type": "search"})
+    )
     institution = django_filters.ModelChoiceFilter(
         label=_("institution"), queryset=_institutions, empty_label=_("All institutions")
     )
@@ -33,8 +34,9 @@ class CustomerFilter(django_filters.FilterSet):
     )
     is_kol = django_filters.BooleanFilter(
         label=_("KOL"),
-        widget=forms.Select(choices=[("", _("KOL or not")), ("true", _("KOL only")),
-                                     ("false", _("Not KOL"))]),
+        widget=forms.Select(
+            choices=[("", _("KOL or not")), ("true", _("KOL only")), ("false", _("Not KOL"))]
+        ),
     )
 
     class Meta:

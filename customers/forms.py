@@ -8,10 +8,12 @@ from .services import CUSTOMER_FIELDS
 
 
 class CustomerForm(forms.ModelForm):
-    """The customer profile; institution, department and territory choices are scoped to the user."""
+    """The customer profile; institution, department and territory choices are scoped."""
 
     territory = forms.ModelChoiceField(
-        label=_("territory"), queryset=Territory.objects.none(), required=True,
+        label=_("territory"),
+        queryset=Territory.objects.none(),
+        required=True,
         help_text=_("The new customer is aligned to this territory from today."),
     )
 
@@ -20,8 +22,14 @@ class CustomerForm(forms.ModelForm):
         fields = CUSTOMER_FIELDS
         widgets = {
             name: forms.Textarea(attrs={"rows": 2})
-            for name in ("products_used", "competitor_products", "prescribing_habits",
-                         "product_awareness", "research_topics", "associations")
+            for name in (
+                "products_used",
+                "competitor_products",
+                "prescribing_habits",
+                "product_awareness",
+                "research_topics",
+                "associations",
+            )
         }
 
     def __init__(self, *args, user, **kwargs):

@@ -73,7 +73,9 @@ class DepartmentQuerySet(models.QuerySet):
 
 class Department(SyncedModel):
     institution = models.ForeignKey(
-        Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
         related_name="departments",
     )
     name = models.CharField(_("name"), max_length=100)
@@ -135,9 +137,12 @@ class CustomerQuerySet(models.QuerySet):
         """Name (Chinese or English), institution or department contains every word of `q`."""
         for word in (q or "").split():
             self = self.filter(
-                Q(name__icontains=word) | Q(name_en__icontains=word)
-                | Q(institution__name__icontains=word) | Q(institution__name_en__icontains=word)
-                | Q(department__name__icontains=word) | Q(department__name_en__icontains=word)
+                Q(name__icontains=word)
+                | Q(name_en__icontains=word)
+                | Q(institution__name__icontains=word)
+                | Q(institution__name_en__icontains=word)
+                | Q(department__name__icontains=word)
+                | Q(department__name_en__icontains=word)
             )
         return self
 
@@ -151,17 +156,26 @@ class Customer(SyncedModel):
         _("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.PRESCRIBER
     )
     role_group = models.CharField(
-        _("role group"), max_length=2, choices=RoleGroup.choices, blank=True,
+        _("role group"),
+        max_length=2,
+        choices=RoleGroup.choices,
+        blank=True,
         help_text=_("Non-prescribers only."),
     )
     is_kol = models.BooleanField(_("KOL"), default=False)
     institution = models.ForeignKey(
-        Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
         related_name="customers",
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     title = models.CharField(_("title"), max_length=100, blank=True)
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
@@ -222,7 +236,8 @@ class Customer(SyncedModel):
         if self.kind == CustomerKind.PRESCRIBER and self.role_group:
             errors["role_group"] = _("Only non-prescribers have a role group.")
         if (
-            self.department_id and self.institution_id
+            self.department_id
+            and self.institution_id
             and self.department.institution_id != self.institution_id
         ):
             errors["department"] = _("This department belongs to another institution.")
@@ -248,13 +263,15 @@ class AlignmentQuerySet(models.QuerySet):
 
 
 class Alignment(SyncedModel):
-    """A customer aligned to a territory from `valid_from` to `valid_to` (inclusive, null = open)."""
+    """A customer aligned to a territory from `valid_from` to `valid_to` (inclusive; null: open)."""
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="alignments"
     )
     territory = models.ForeignKey(
-        Territory, verbose_name=_("territory"), on_delete=models.PROTECT,
+        Territory,
+        verbose_name=_("territory"),
+        on_delete=models.PROTECT,
         related_name="alignments",
     )
     valid_from = models.DateField(_("valid from"), default=timezone.localdate)

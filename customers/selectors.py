@@ -21,7 +21,9 @@ def customer_get(user, pk):
     return get_object_or_404(
         Customer.objects.for_user(user)
         .select_related("institution", "department")
-        .prefetch_related(Prefetch("alignments", queryset=alignments, to_attr="visible_alignments")),
+        .prefetch_related(
+            Prefetch("alignments", queryset=alignments, to_attr="visible_alignments")
+        ),
         pk=pk,
     )
 
@@ -37,8 +39,14 @@ def institution_get(user, pk):
 
 
 def department_list(user, institution):
-    return Department.objects.for_user(user).filter(institution=institution).annotate(
-        customer_count=Count("customers", filter=Q(customers__in=Customer.objects.for_user(user)))
+    return (
+        Department.objects.for_user(user)
+        .filter(institution=institution)
+        .annotate(
+            customer_count=Count(
+                "customers", filter=Q(customers__in=Customer.objects.for_user(user))
+            )
+        )
     )
 
 
@@ -51,7 +59,8 @@ def territory_customer_counts(user):
     today = timezone.localdate()
     aligned = in_force_on(today, "alignments__")
     return (
-        Territory.objects.for_user(user).select_related("team", "district", "rep")
+        Territory.objects.for_user(user)
+        .select_related("team", "district", "rep")
         .annotate(
             customer_count=Count("alignments", filter=aligned),
             kol_count=Count("alignments", filter=aligned & Q(alignments__customer__is_kol=True)),

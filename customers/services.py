@@ -11,10 +11,28 @@ from org.models import Role, Territory, User
 from .models import Alignment, Customer, Department, Institution
 
 CUSTOMER_FIELDS = (
-    "name", "name_en", "kind", "role_group", "is_kol", "institution", "department", "title",
-    "specialty", "position", "outpatient_days", "patients_per_day", "products_used",
-    "competitor_products", "prescribing_habits", "attitude", "product_awareness",
-    "adoption_stage", "education", "research_topics", "associations", "best_time_to_visit",
+    "name",
+    "name_en",
+    "kind",
+    "role_group",
+    "is_kol",
+    "institution",
+    "department",
+    "title",
+    "specialty",
+    "position",
+    "outpatient_days",
+    "patients_per_day",
+    "products_used",
+    "competitor_products",
+    "prescribing_habits",
+    "attitude",
+    "product_awareness",
+    "adoption_stage",
+    "education",
+    "research_topics",
+    "associations",
+    "best_time_to_visit",
     "best_place_to_visit",
 )
 
@@ -27,9 +45,10 @@ def can_edit_customers(user: User) -> bool:
 def _check_references(*, by: User, institution: Institution, department: Department | None):
     if not Institution.objects.for_user(by).filter(pk=institution.pk).exists():
         raise ValidationError({"institution": _("Choose an institution of your territory.")})
-    if department is not None and not Department.objects.for_user(by).filter(
-        pk=department.pk
-    ).exists():
+    if (
+        department is not None
+        and not Department.objects.for_user(by).filter(pk=department.pk).exists()
+    ):
         raise ValidationError({"department": _("Choose a department of your territory.")})
 
 
@@ -46,11 +65,11 @@ def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
     customer = Customer(**fields)
     customer.full_clean()
     if not by.is_admin:
-        _check_references(by=by, institution=customer.institution,
-                          department=customer.department)
+        _check_references(by=by, institution=customer.institution, department=customer.department)
     customer.save()
-    Alignment.objects.create(customer=customer, territory=territory,
-                             valid_from=timezone.localdate())
+    Alignment.objects.create(
+        customer=customer, territory=territory, valid_from=timezone.localdate()
+    )
     return customer
 
 
@@ -67,22 +86,25 @@ def customer_update(*, by: User, customer: Customer, **fields) -> Customer:
         setattr(customer, name, value)
     customer.full_clean()
     if not by.is_admin:
-        _check_references(by=by, institution=customer.institution,
-                          department=customer.department)
+        _check_references(by=by, institution=customer.institution, department=customer.department)
     customer.save()
     return customer
 
 
 @transaction.atomic
-def alignment_create(*, customer: Customer, territory: Territory, valid_from, valid_to=None
-                     ) -> Alignment:
+def alignment_create(
+    *, customer: Customer, territory: Territory, valid_from, valid_to=None
+) -> Alignment:
     """Align a customer to a territory; periods of the same pair may not overlap."""
-    alignment = Alignment(customer=customer, territory=territory, valid_from=valid_from,
-                          valid_to=valid_to)
+    alignment = Alignment(
+        customer=customer, territory=territory, valid_from=valid_from, valid_to=valid_to
+    )
     alignment.full_clean()
-    overlapping = Alignment.objects.select_for_update().filter(
-        customer=customer, territory=territory
-    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    overlapping = (
+        Alignment.objects.select_for_update()
+        .filter(customer=customer, territory=territory)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    )
     if valid_to is not None:
         overlapping = overlapping.filter(valid_from__lte=valid_to)
     if overlapping.exists():

@@ -25,21 +25,29 @@ def customer_list(request):
     page = _page(request, customer_filter.qs)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "customers/customer_list.html", {
-        "filter": customer_filter,
-        "page": page,
-        "query": query.urlencode(),
-        "can_edit": services.can_edit_customers(request.user),
-    })
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "filter": customer_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "can_edit": services.can_edit_customers(request.user),
+        },
+    )
 
 
 @login_required
 def customer_detail(request, pk):
     customer = selectors.customer_get(request.user, pk)
-    return render(request, "customers/customer_detail.html", {
-        "customer": customer,
-        "can_edit": services.can_edit_customers(request.user),
-    })
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "can_edit": services.can_edit_customers(request.user),
+        },
+    )
 
 
 def _save_form(request, form, save):
@@ -56,10 +64,16 @@ def _save_form(request, form, save):
 def customer_create(request):
     if not services.can_edit_customers(request.user):
         raise PermissionDenied
-    form = CustomerForm(request.POST or None, user=request.user,
-                        initial={"institution": request.GET.get("institution"),
-                                 "department": request.GET.get("department")})
+    form = CustomerForm(
+        request.POST or None,
+        user=request.user,
+        initial={
+            "institution": request.GET.get("institution"),
+            "department": request.GET.get("department"),
+        },
+    )
     if request.method == "POST" and form.is_valid():
+
         def save(data):
             data = dict(data)
             territory = data.pop("territory")
@@ -79,8 +93,11 @@ def customer_edit(request, pk):
     customer = get_object_or_404(Customer.objects.for_user(request.user), pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        saved = _save_form(request, form, lambda data: services.customer_update(
-            by=request.user, customer=customer, **data))
+        saved = _save_form(
+            request,
+            form,
+            lambda data: services.customer_update(by=request.user, customer=customer, **data),
+        )
         if saved is not None:
             messages.success(request, _("Changes saved."))
             return redirect("customers:detail", pk=customer.pk)
@@ -95,29 +112,42 @@ def institution_list(request):
         institutions = institutions.filter(
             Q(name__icontains=q) | Q(name_en__icontains=q) | Q(city__icontains=q)
         )
-    return render(request, "customers/institution_list.html", {
-        "page": _page(request, institutions.order_by("name")), "q": q,
-    })
+    return render(
+        request,
+        "customers/institution_list.html",
+        {
+            "page": _page(request, institutions.order_by("name")),
+            "q": q,
+        },
+    )
 
 
 @login_required
 def institution_detail(request, pk):
     institution = selectors.institution_get(request.user, pk)
     customers = selectors.customer_list(request.user).filter(institution=institution)
-    return render(request, "customers/institution_detail.html", {
-        "institution": institution,
-        "departments": selectors.department_list(request.user, institution),
-        "page": _page(request, customers),
-        "can_edit": services.can_edit_customers(request.user),
-    })
+    return render(
+        request,
+        "customers/institution_detail.html",
+        {
+            "institution": institution,
+            "departments": selectors.department_list(request.user, institution),
+            "page": _page(request, customers),
+            "can_edit": services.can_edit_customers(request.user),
+        },
+    )
 
 
 @login_required
 def department_detail(request, pk):
     department = selectors.department_get(request.user, pk)
     customers = selectors.customer_list(request.user).filter(department=department)
-    return render(request, "customers/department_detail.html", {
-        "department": department,
-        "page": _page(request, customers),
-        "can_edit": services.can_edit_customers(request.user),
-    })
+    return render(
+        request,
+        "customers/department_detail.html",
+        {
+            "department": department,
+            "page": _page(request, customers),
+            "can_edit": services.can_edit_customers(request.user),
+        },
+    )

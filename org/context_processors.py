@@ -26,6 +26,11 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label,
-                      "active": request.path == url if url == "/" else request.path.startswith(url)})
+        items.append(
+            {
+                "url": url,
+                "label": label,
+                "active": request.path == url if url == "/" else request.path.startswith(url),
+            }
+        )
     return {"nav_items": items, "languages": Language.choices}

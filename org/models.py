@@ -1,7 +1,8 @@
 """The organisation: regions, districts, teams, territories, products, people and the work calendar.
 
 Validity intervals (`valid_from` / `valid_to`) are inclusive on both ends; `valid_to` null means
-open-ended. A record is in force on day D when valid_from <= D and (valid_to is null or D <= valid_to).
+open-ended. A record is in force on day D when valid_from <= D and (valid_to is null or
+D <= valid_to).
 """
 
 import uuid
@@ -63,7 +64,9 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
     )
     registration_number = models.CharField(
-        _("rep registration number"), max_length=64, blank=True,
+        _("rep registration number"),
+        max_length=64,
+        blank=True,
         help_text=_("医药代表备案 number, where the rep has one."),
     )
 
@@ -94,8 +97,12 @@ class Region(SyncedModel):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
     manager = models.ForeignKey(
-        User, verbose_name=_("regional manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_regions",
+        User,
+        verbose_name=_("regional manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_regions",
     )
     history = HistoricalRecords()
 
@@ -115,8 +122,12 @@ class District(SyncedModel):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
     dm = models.ForeignKey(
-        User, verbose_name=_("district manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_districts",
+        User,
+        verbose_name=_("district manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_districts",
     )
     history = HistoricalRecords()
 
@@ -153,7 +164,10 @@ class Team(SyncedModel):
         Product, verbose_name=_("products"), related_name="teams", blank=True
     )
     call_rate_target = models.DecimalField(
-        _("call rate target"), max_digits=5, decimal_places=2, default=12,
+        _("call rate target"),
+        max_digits=5,
+        decimal_places=2,
+        default=12,
         help_text=_("Completed calls per field day."),
     )
     pims_per_week = models.PositiveSmallIntegerField(_("PIMs per week"), default=1)
@@ -201,7 +215,11 @@ class Territory(SyncedModel):
         District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="territories"
     )
     rep = models.ForeignKey(
-        User, verbose_name=_("rep"), null=True, blank=True, on_delete=models.SET_NULL,
+        User,
+        verbose_name=_("rep"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="territories",
     )
     history = HistoricalRecords()
@@ -221,7 +239,9 @@ class TerritoryAssignment(models.Model):
     """Who held a territory when (inclusive dates; `valid_to` null = still holding)."""
 
     territory = models.ForeignKey(
-        Territory, verbose_name=_("territory"), on_delete=models.CASCADE,
+        Territory,
+        verbose_name=_("territory"),
+        on_delete=models.CASCADE,
         related_name="assignments",
     )
     rep = models.ForeignKey(

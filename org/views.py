@@ -15,9 +15,13 @@ from .models import Language
 @login_required
 def home(request):
     """Today: the user's territories at a glance and a search to find a customer."""
-    return render(request, "org/home.html", {
-        "territories": territory_customer_counts(request.user),
-    })
+    return render(
+        request,
+        "org/home.html",
+        {
+            "territories": territory_customer_counts(request.user),
+        },
+    )
 
 
 @require_POST
@@ -25,8 +29,9 @@ def language_set(request):
     """Switch the language; a logged-in user's choice is remembered on their profile."""
     language = request.POST.get("language", "")
     next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/"
     response = HttpResponseRedirect(next_url)
     if language not in Language.values:
@@ -36,6 +41,7 @@ def language_set(request):
             services.user_set_language(user=request.user, language=language)
         except ValidationError:
             return response
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-                        samesite="Lax")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+    )
     return response

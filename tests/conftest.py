@@ -64,10 +64,12 @@ def world(db):
     hy = InstitutionFactory(name="华山医院", name_en="Huashan Hospital")
     dx = DepartmentFactory(institution=hx, name="肿瘤科", name_en="Oncology")
     dy = DepartmentFactory(institution=hy, name="心内科", name_en="Cardiology")
-    cx = CustomerFactory(name="王建国", name_en="Wang Jianguo", institution=hx, department=dx,
-                         territory=tx)
-    cy = CustomerFactory(name="李明", name_en="Li Ming", institution=hy, department=dy,
-                         territory=ty)
+    cx = CustomerFactory(
+        name="王建国", name_en="Wang Jianguo", institution=hx, department=dx, territory=tx
+    )
+    cy = CustomerFactory(
+        name="李明", name_en="Li Ming", institution=hy, department=dy, territory=ty
+    )
     outsider_rep = UserFactory(username="outsider")
     TerritoryFactory(holder=outsider_rep, code="TO")
     admin = UserFactory(username="admin", role=Role.ADMIN)

@@ -27,7 +27,11 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -40,7 +44,11 @@ def test_the_development_key_is_flagged_by_the_deploy_check(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode != 0
@@ -55,8 +63,10 @@ def test_celery_reads_its_settings_from_django(settings):
 @pytest.mark.django_db
 def test_periodic_jobs_declared_in_code_are_loaded_once(settings):
     settings.CELERY_BEAT_SCHEDULE = {
-        "nightly example": {"task": "celery.backend_cleanup",
-                            "crontab": {"minute": "0", "hour": "2"}},
+        "nightly example": {
+            "task": "celery.backend_cleanup",
+            "crontab": {"minute": "0", "hour": "2"},
+        },
     }
 
     call_command("setup_periodic_tasks")

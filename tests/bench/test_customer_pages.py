@@ -25,7 +25,8 @@ def grow(territory, n):
     )
     customers = Customer.objects.bulk_create(
         Customer(name=f"医生{i}", name_en=f"Doctor {i}", institution=d.institution, department=d)
-        for i in range(n) for d in [departments[i % len(departments)]]
+        for i in range(n)
+        for d in [departments[i % len(departments)]]
     )
     Alignment.objects.bulk_create(
         Alignment(customer=c, territory=territory, valid_from="2026-01-01") for c in customers
@@ -56,5 +57,7 @@ def test_customer_pages_scale(client):
 
     print("\npage            600 customers   6000 customers   ratio")
     for name in urls:
-        print(f"{name:<15} {small[name] * 1000:10.1f} ms {large[name] * 1000:12.1f} ms "
-              f"{large[name] / small[name]:8.2f}")
+        print(
+            f"{name:<15} {small[name] * 1000:10.1f} ms {large[name] * 1000:12.1f} ms "
+            f"{large[name] / small[name]:8.2f}"
+        )

@@ -12,8 +12,13 @@ pytestmark = pytest.mark.django_db
 
 def form_data(world, **overrides):
     data = {
-        "name": "张伟", "name_en": "Zhang Wei", "kind": "prescriber", "role_group": "",
-        "institution": world.hx.pk, "department": world.dx.pk, "title": "主治医师",
+        "name": "张伟",
+        "name_en": "Zhang Wei",
+        "kind": "prescriber",
+        "role_group": "",
+        "institution": world.hx.pk,
+        "department": world.dx.pk,
+        "title": "主治医师",
         "territory": world.tx.pk,
     }
     data.update(overrides)
@@ -62,12 +67,18 @@ def test_editing_a_customer_bumps_its_version_and_keeps_history(world, login):
     ("overrides", "field", "message"),
     [
         ({"name": ""}, "name", "This field is required."),
-        ({"kind": "non_prescriber", "role_group": ""}, "role_group",
-         "A non-prescriber needs a role group (N1, N2 or N3)."),
+        (
+            {"kind": "non_prescriber", "role_group": ""},
+            "role_group",
+            "A non-prescriber needs a role group (N1, N2 or N3).",
+        ),
         ({"role_group": "N1"}, "role_group", "Only non-prescribers have a role group."),
         ({"kind": "doctor"}, "kind", "Select a valid choice."),
-        ({"patients_per_day": "-3"}, "patients_per_day",
-         "Ensure this value is greater than or equal to 0."),
+        (
+            {"patients_per_day": "-3"},
+            "patients_per_day",
+            "Ensure this value is greater than or equal to 0.",
+        ),
         ({"patients_per_day": "many"}, "patients_per_day", "Enter a whole number."),
         ("other-territory", "territory", "Select a valid choice."),
         ("other-institution", "institution", "Select a valid choice."),

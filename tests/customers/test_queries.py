@@ -20,8 +20,9 @@ def count_queries(client, url):
 def add_customers(world, n):
     for _ in range(n):
         department = DepartmentFactory(institution=world.hx)
-        CustomerFactory(institution=world.hx, department=department, territory=world.tx,
-                        is_kol=True)
+        CustomerFactory(
+            institution=world.hx, department=department, territory=world.tx, is_kol=True
+        )
 
 
 @pytest.mark.parametrize("persona", ["rep_x", "dm_x", "admin"])
@@ -38,8 +39,17 @@ def add_customers(world, n):
         lambda w: reverse("customers:edit", args=[w.cx.pk]),
         lambda w: reverse("home"),
     ],
-    ids=["list", "search", "detail", "institutions", "institution", "department", "create",
-         "edit", "today"],
+    ids=[
+        "list",
+        "search",
+        "detail",
+        "institutions",
+        "institution",
+        "department",
+        "create",
+        "edit",
+        "today",
+    ],
 )
 def test_page_queries_do_not_grow_with_the_data(world, login, persona, url_of):
     client = login(getattr(world, persona))

@@ -53,8 +53,10 @@ def test_customer_pages_answer_404_out_of_scope(world, login, persona, target):
 def test_a_rep_cannot_edit_another_territorys_customer(world, login):
     client = login(world.rep_x)
 
-    response = client.post(reverse("customers:edit", args=[world.cy.pk]),
-                           {"name": "Hacked", "kind": "prescriber", "institution": world.hy.pk})
+    response = client.post(
+        reverse("customers:edit", args=[world.cy.pk]),
+        {"name": "Hacked", "kind": "prescriber", "institution": world.hy.pk},
+    )
 
     assert response.status_code == 404
     world.cy.refresh_from_db()

@@ -23,8 +23,9 @@ def test_handing_over_a_territory_keeps_who_held_it_when():
     territory_assign_rep(territory=territory, rep=second, on=D(2026, 7, 1))
     territory_assign_rep(territory=territory, rep=None, on=D(2026, 10, 1))
 
-    history = list(territory.assignments.order_by("valid_from").values_list(
-        "rep", "valid_from", "valid_to"))
+    history = list(
+        territory.assignments.order_by("valid_from").values_list("rep", "valid_from", "valid_to")
+    )
     assert history == [
         (first.pk, D(2026, 1, 1), D(2026, 6, 30)),
         (second.pk, D(2026, 7, 1), D(2026, 9, 30)),
@@ -101,8 +102,7 @@ def test_the_database_refuses_an_assignment_ending_before_it_starts():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         TerritoryAssignment.objects.create(
-            territory=territory, rep=UserFactory(), valid_from=D(2026, 2, 1),
-            valid_to=D(2026, 1, 1)
+            territory=territory, rep=UserFactory(), valid_from=D(2026, 2, 1), valid_to=D(2026, 1, 1)
         )
 
 

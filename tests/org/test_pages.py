@@ -19,10 +19,12 @@ def test_a_rep_logs_in_and_lands_on_today(client, world):
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, world):
-    response = client.post(reverse("login"), {"username": "rep_x", "password": "nope"},
-                           HTTP_ACCEPT_LANGUAGE="en")
-    chinese = client.post(reverse("login"), {"username": "rep_x", "password": "nope"},
-                          HTTP_ACCEPT_LANGUAGE="zh-CN")
+    response = client.post(
+        reverse("login"), {"username": "rep_x", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    chinese = client.post(
+        reverse("login"), {"username": "rep_x", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="zh-CN"
+    )
 
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
@@ -42,11 +44,22 @@ def test_logout_needs_a_post_and_ends_the_session(client, world):
 def test_password_change_checks_the_old_password(client, world):
     client.force_login(world.rep_x)
 
-    bad = client.post(reverse("password_change"), {
-        "old_password": "wrong", "new_password1": "An0ther-Secret", "new_password2": "An0ther-Secret"})
-    good = client.post(reverse("password_change"), {
-        "old_password": PASSWORD, "new_password1": "An0ther-Secret",
-        "new_password2": "An0ther-Secret"})
+    bad = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "wrong",
+            "new_password1": "An0ther-Secret",
+            "new_password2": "An0ther-Secret",
+        },
+    )
+    good = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "An0ther-Secret",
+            "new_password2": "An0ther-Secret",
+        },
+    )
 
     assert bad.status_code == 200
     assert "old_password" in bad.context["form"].errors
@@ -75,8 +88,9 @@ def test_the_language_choice_is_remembered_on_the_profile(client, world):
 def test_the_language_switch_refuses_unknown_languages_and_foreign_redirects(client, world):
     client.force_login(world.rep_x)
 
-    response = client.post(reverse("language_set"),
-                           {"language": "xx", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("language_set"), {"language": "xx", "next": "https://evil.example/"}
+    )
 
     assert response.url == "/"
     world.rep_x.refresh_from_db()
@@ -90,8 +104,9 @@ def test_the_login_page_can_switch_language_before_login(client, db):
     assert '<html lang="zh-hans">' in client.get(reverse("login")).content.decode()
 
 
-@pytest.mark.parametrize(("persona", "sees_admin"), [("rep_x", False), ("dm_x", False),
-                                                    ("admin", True)])
+@pytest.mark.parametrize(
+    ("persona", "sees_admin"), [("rep_x", False), ("dm_x", False), ("admin", True)]
+)
 def test_navigation_shows_admin_only_to_admins(client, world, persona, sees_admin):
     client.force_login(getattr(world, persona))
 

@@ -24,5 +24,7 @@ class Command(BaseCommand):
             )
             PeriodicTask.objects.create(name=name, task=entry["task"], crontab=crontab)
             created += 1
-        self.stdout.write(f"Periodic jobs: {created} created, "
-                          f"{len(settings.CELERY_BEAT_SCHEDULE) - created} already there.")
+        self.stdout.write(
+            f"Periodic jobs: {created} created, "
+            f"{len(settings.CELERY_BEAT_SCHEDULE) - created} already there."
+        )
