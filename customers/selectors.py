@@ -65,4 +65,5 @@ def territory_customer_counts(user):
             customer_count=Count("alignments", filter=aligned),
             kol_count=Count("alignments", filter=aligned & Q(alignments__customer__is_kol=True)),
         )
+        .order_by("code")
     )

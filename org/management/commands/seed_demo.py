@@ -1,0 +1,404 @@
+"""Load a deterministic, realistic, bilingual demo: one region, two districts, ONC and CV teams,
+reps, DMs, a regional manager and an admin, ~40 institutions and ~600 customers (× --scale)."""
+
+import random
+from datetime import date
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from customers.models import (
+    AdoptionStage,
+    Alignment,
+    Attitude,
+    Customer,
+    CustomerKind,
+    Department,
+    Institution,
+    InstitutionKind,
+)
+from org.models import (
+    Absence,
+    AbsenceReason,
+    CalendarDay,
+    District,
+    Product,
+    Region,
+    Role,
+    Team,
+    Territory,
+    User,
+)
+from org.services import territory_assign_rep
+
+PASSWORD = "demo1234"
+START = date(2026, 1, 1)
+
+SURNAMES = [
+    ("王", "Wang"),
+    ("李", "Li"),
+    ("张", "Zhang"),
+    ("刘", "Liu"),
+    ("陈", "Chen"),
+    ("杨", "Yang"),
+    ("黄", "Huang"),
+    ("赵", "Zhao"),
+    ("吴", "Wu"),
+    ("周", "Zhou"),
+    ("徐", "Xu"),
+    ("孙", "Sun"),
+    ("马", "Ma"),
+    ("朱", "Zhu"),
+    ("胡", "Hu"),
+    ("郭", "Guo"),
+    ("何", "He"),
+    ("林", "Lin"),
+    ("高", "Gao"),
+    ("罗", "Luo"),
+    ("郑", "Zheng"),
+    ("梁", "Liang"),
+    ("谢", "Xie"),
+    ("宋", "Song"),
+]
+GIVEN = [
+    ("建国", "Jianguo"),
+    ("伟", "Wei"),
+    ("芳", "Fang"),
+    ("敏", "Min"),
+    ("静", "Jing"),
+    ("丽", "Li"),
+    ("强", "Qiang"),
+    ("磊", "Lei"),
+    ("军", "Jun"),
+    ("洋", "Yang"),
+    ("勇", "Yong"),
+    ("艳", "Yan"),
+    ("杰", "Jie"),
+    ("娟", "Juan"),
+    ("涛", "Tao"),
+    ("明", "Ming"),
+    ("超", "Chao"),
+    ("秀英", "Xiuying"),
+    ("华", "Hua"),
+    ("慧", "Hui"),
+    ("志强", "Zhiqiang"),
+    ("海燕", "Haiyan"),
+    ("晓东", "Xiaodong"),
+    ("文博", "Wenbo"),
+    ("雪梅", "Xuemei"),
+    ("国平", "Guoping"),
+]
+CITIES = [  # (city, province, English city, district); 4 and 11 names: unique pairs
+    ("上海", "上海", "Shanghai", "SH"),
+    ("杭州", "浙江", "Hangzhou", "ZJ"),
+    ("上海", "上海", "Shanghai", "SH"),
+    ("宁波", "浙江", "Ningbo", "ZJ"),
+]
+HOSPITAL_NAMES = [
+    ("市第一人民医院", "First People's Hospital"),
+    ("市第二人民医院", "Second People's Hospital"),
+    ("市中医医院", "Hospital of Traditional Chinese Medicine"),
+    ("大学附属医院", "University Affiliated Hospital"),
+    ("市肿瘤医院", "Cancer Hospital"),
+    ("市胸科医院", "Chest Hospital"),
+    ("市中心医院", "Central Hospital"),
+    ("市第六人民医院", "Sixth People's Hospital"),
+    ("市妇幼保健院", "Maternal and Child Hospital"),
+    ("市第三人民医院", "Third People's Hospital"),
+    ("市心血管病医院", "Cardiovascular Hospital"),
+]
+LEVELS = ["三级甲等", "三级甲等", "三级乙等", "二级甲等"]
+# (name, English, specialty, team: ONC / CV / None for both)
+CLINICAL_DEPARTMENTS = [
+    ("肿瘤科", "Oncology", "肿瘤内科", "ONC"),
+    ("血液科", "Hematology", "血液内科", "ONC"),
+    ("胸外科", "Thoracic Surgery", "胸外科", "ONC"),
+    ("呼吸科", "Respiratory", "呼吸内科", "ONC"),
+    ("心内科", "Cardiology", "心血管内科", "CV"),
+    ("内分泌科", "Endocrinology", "内分泌", "CV"),
+    ("神经内科", "Neurology", "神经内科", "CV"),
+]
+# (department, English, title, role group)
+NON_PRESCRIBER_ROLES = [
+    ("院办", "Hospital Office", "院长", "N1"),
+    ("药剂科", "Pharmacy", "药剂科主任", "N1"),
+    ("医务科", "Medical Affairs", "医务科科长", "N2"),
+    ("医教科", "Medical Education", "医教科科长", "N2"),
+    ("药剂科", "Pharmacy", "门诊药房组长", "N3"),
+    ("药剂科", "Pharmacy", "库管", "N3"),
+    ("采购部", "Purchasing", "采购员", "N3"),
+    ("检验科", "Laboratory", "检验科主任", "N3"),
+    ("护理部", "Nursing", "护士长", "N3"),
+]
+TITLES = ["主任医师", "副主任医师", "主治医师", "主治医师", "住院医师"]
+PRODUCTS = {
+    "ONC": [("ONC-1", "安可维 Oncovia"), ("ONC-2", "肿瑞克 Tumorex")],
+    "CV": [("CV-1", "心博力 Cardiplex"), ("CV-2", "维舒林 Vasolin"), ("CV-3", "力脂达 Lipidra")],
+}
+TEAMS = [("ONC", "肿瘤团队 Oncology", 10), ("CV", "心血管团队 Cardiovascular", 12)]
+DISTRICTS = [
+    ("SH", "上海地区", "dm.sh", "孙立新", "zh-hans"),
+    ("ZJ", "浙江地区", "dm.zj", "Emma Zhou 周晓梅", "en"),
+]
+HOLIDAYS_2026 = [
+    (date(2026, 1, 1), "元旦"),
+    (date(2026, 2, 16), "春节"),
+    (date(2026, 2, 17), "春节"),
+    (date(2026, 2, 18), "春节"),
+    (date(2026, 2, 19), "春节"),
+    (date(2026, 2, 20), "春节"),
+    (date(2026, 4, 6), "清明节"),
+    (date(2026, 5, 1), "劳动节"),
+    (date(2026, 5, 4), "劳动节"),
+    (date(2026, 5, 5), "劳动节"),
+    (date(2026, 6, 19), "端午节"),
+    (date(2026, 9, 25), "中秋节"),
+    *[(date(2026, 10, d), "国庆节") for d in (1, 2, 5, 6, 7)],
+]
+MAKE_UP_DAYS_2026 = [
+    (date(2026, 2, 14), "春节调休"),
+    (date(2026, 2, 28), "春节调休"),
+    (date(2026, 9, 27), "国庆调休"),
+    (date(2026, 10, 10), "国庆调休"),
+]
+OUTPATIENT_DAYS = ["周一上午、周四下午", "周二全天", "周三上午", "周五上午、周二下午", "周四上午"]
+RESEARCH = ["肺癌靶向治疗", "淋巴瘤免疫治疗", "高血压联合用药", "冠心病二级预防", "血脂管理"]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (deterministic; does nothing when the demo is already loaded)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--scale", type=int, default=1)
+
+    def handle(self, *args, seed, scale, **options):
+        if User.objects.filter(username="admin").exists():
+            self.stdout.write("Demo data already loaded.")
+            return
+        with transaction.atomic():
+            logins, counts = Demo(random.Random(seed), max(1, scale)).load()
+        self.stdout.write(f"Demo logins (password {PASSWORD}):")
+        for username, description in logins:
+            self.stdout.write(f"  {username:<10} {description}")
+        self.stdout.write(", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+class Demo:
+    def __init__(self, rng, scale):
+        self.rng = rng
+        self.scale = scale
+        self.password = make_password(PASSWORD)
+        self.logins = []
+
+    def person(self):
+        (surname, surname_en), (given, given_en) = self.rng.choice(SURNAMES), self.rng.choice(GIVEN)
+        return surname + given, f"{surname_en} {given_en}"
+
+    def user(self, username, role, name, language="zh-hans", **extra):
+        user = User.objects.create(
+            username=username,
+            role=role,
+            name=name,
+            language=language,
+            password=self.password,
+            email=f"{username}@demo.baifang.local",
+            **extra,
+        )
+        return user
+
+    def load(self):
+        admin = self.user(
+            "admin", Role.ADMIN, "Alex Admin 系统管理员", "en", is_staff=True, is_superuser=True
+        )
+        self.logins.append((admin.username, "admin"))
+        teams = self.organisation()
+        territories = self.territories(teams)
+        self.calendar()
+        institutions = self.institutions()
+        customers, alignments = self.customers(institutions, territories)
+        counts = {
+            "territories": len(territories),
+            "institutions": len(institutions),
+            "customers": len(customers),
+            "alignments": len(alignments),
+        }
+        return self.logins, counts
+
+    def organisation(self):
+        rm = self.user("rm.east", Role.REGIONAL, "钱志远")
+        self.region = Region.objects.create(code="EAST", name="华东大区", manager=rm)
+        self.logins.append((rm.username, "regional manager, 华东大区"))
+        self.districts = {}
+        for code, name, username, person, language in DISTRICTS:
+            dm = self.user(username, Role.DM, person, language)
+            self.districts[code] = District.objects.create(
+                region=self.region, code=code, name=name, dm=dm
+            )
+            self.logins.append((username, f"DM, {name}"))
+        teams = {}
+        for code, name, target in TEAMS:
+            team = Team.objects.create(
+                code=code, name=name, call_rate_target=target, pims_per_week=1
+            )
+            team.products.set(Product.objects.create(code=c, name=n) for c, n in PRODUCTS[code])
+            teams[code] = team
+        return teams
+
+    def territories(self, teams):
+        territories = []
+        for district_code, district in self.districts.items():
+            number = 0
+            for team_code, team in teams.items():
+                for i in range(3 * self.scale):
+                    number += 1
+                    username = f"rep.{district_code.lower()}{number}"
+                    rep = self.user(username, Role.REP, self.person()[0])
+                    territory = Territory.objects.create(
+                        code=f"{district_code}-{team_code}-{i + 1:02d}",
+                        name=f"{district.name[:2]}{team_code}{i + 1}区",
+                        team=team,
+                        district=district,
+                    )
+                    territory_assign_rep(territory=territory, rep=rep, on=date(2025, 7, 1))
+                    territories.append(territory)
+                    self.logins.append((username, f"rep, {territory.name} ({territory.code})"))
+                    if number % 4 == 1:
+                        Absence.objects.create(
+                            rep=rep,
+                            date_from=date(2026, 11, 9),
+                            date_to=date(2026, 11, 10),
+                            reason=AbsenceReason.TRAINING,
+                            note="产品培训",
+                        )
+        Territory.objects.create(
+            code="SH-ONC-VAC",
+            name="上海ONC空缺区",
+            team=teams["ONC"],
+            district=self.districts["SH"],
+        )
+        return territories
+
+    def calendar(self):
+        CalendarDay.objects.bulk_create(
+            [CalendarDay(date=d, name=n) for d, n in HOLIDAYS_2026]
+            + [CalendarDay(date=d, name=n, is_working_day=True) for d, n in MAKE_UP_DAYS_2026]
+        )
+
+    def institutions(self):
+        institutions = []
+        for i in range(40 * self.scale):
+            city, province, city_en, district = CITIES[i % len(CITIES)]
+            name, name_en = HOSPITAL_NAMES[i % len(HOSPITAL_NAMES)]
+            series = i // (len(CITIES) * len(HOSPITAL_NAMES))
+            suffix, suffix_en = (
+                (f"（{series + 1}院区）", f" (Campus {series + 1})") if series else ("", "")
+            )
+            kind = InstitutionKind.HOSPITAL if i % 13 else InstitutionKind.CLINIC
+            beds = self.rng.randrange(300, 2500, 50) if kind == InstitutionKind.HOSPITAL else 20
+            institution = Institution(
+                name=f"{city}{name}{suffix}",
+                name_en=f"{city_en} {name_en}{suffix_en}",
+                kind=kind,
+                level=self.rng.choice(LEVELS) if kind == InstitutionKind.HOSPITAL else "一级",
+                city=city,
+                province=province,
+                beds=beds,
+                daily_outpatients=beds * self.rng.randint(3, 6),
+            )
+            institution.district_code = district
+            institutions.append(institution)
+        Institution.objects.bulk_create(institutions)
+        return institutions
+
+    def customers(self, institutions, territories):
+        by_team_district = {}
+        for territory in territories:
+            key = (territory.team.code, territory.district.code)
+            by_team_district.setdefault(key, []).append(territory)
+        customers, alignments, departments = [], [], []
+        for index, institution in enumerate(institutions):
+            onc = self.pick(by_team_district[("ONC", institution.district_code)], index)
+            cv = self.pick(by_team_district[("CV", institution.district_code)], index)
+            team_territory = {"ONC": onc, "CV": cv}
+            own = {}
+            for name, name_en, specialty, team in CLINICAL_DEPARTMENTS:
+                own[name] = Department(
+                    institution=institution,
+                    name=name,
+                    name_en=name_en,
+                    specialty=specialty,
+                    daily_patients=self.rng.randint(40, 300),
+                )
+                for _ in range(2 if institution.kind == InstitutionKind.HOSPITAL else 1):
+                    customer = self.prescriber(institution, own[name], specialty)
+                    customers.append(customer)
+                    alignments.append(self.align(customer, team_territory[team]))
+                    if self.rng.random() < 0.05:  # two teams see the same doctor
+                        other = cv if team == "ONC" else onc
+                        alignments.append(self.align(customer, other))
+            for name, name_en, title, group in self.rng.sample(NON_PRESCRIBER_ROLES, 3):
+                if name not in own:
+                    own[name] = Department(institution=institution, name=name, name_en=name_en)
+                customer = self.non_prescriber(institution, own[name], title, group)
+                customers.append(customer)
+                alignments.append(self.align(customer, onc))
+                alignments.append(self.align(customer, cv))
+            departments.extend(own.values())
+        Department.objects.bulk_create(departments)
+        Customer.objects.bulk_create(customers)
+        history = [
+            Alignment(
+                customer=a.customer,
+                territory=territories[0],
+                valid_from=date(2025, 7, 1),
+                valid_to=date(2025, 12, 31),
+            )
+            for a in alignments[::40]
+            if a.territory != territories[0]
+        ]
+        Alignment.objects.bulk_create(alignments + history)
+        return customers, alignments + history
+
+    def pick(self, territories, index):
+        return territories[index % len(territories)]
+
+    def align(self, customer, territory):
+        return Alignment(customer=customer, territory=territory, valid_from=START)
+
+    def prescriber(self, institution, department, specialty):
+        name, name_en = self.person()
+        customer = Customer(
+            name=name,
+            name_en=name_en,
+            kind=CustomerKind.PRESCRIBER,
+            institution=institution,
+            department=department,
+            title=self.rng.choice(TITLES),
+            specialty=specialty,
+            is_kol=self.rng.random() < 0.08,
+        )
+        if self.rng.random() < 0.6:
+            customer.position = self.rng.choice(["科主任", "副主任", "组长", "医生"])
+            customer.outpatient_days = self.rng.choice(OUTPATIENT_DAYS)
+            customer.patients_per_day = self.rng.randint(15, 80)
+            customer.attitude = self.rng.choice(Attitude.values)
+            customer.adoption_stage = self.rng.choice(AdoptionStage.values)
+            customer.best_time_to_visit = self.rng.choice(["门诊结束后", "上午查房后", "周三下午"])
+            customer.best_place_to_visit = self.rng.choice(["医生办公室", "门诊", "科室会议室"])
+            customer.research_topics = self.rng.choice(RESEARCH)
+        return customer
+
+    def non_prescriber(self, institution, department, title, group):
+        name, name_en = self.person()
+        return Customer(
+            name=name,
+            name_en=name_en,
+            kind=CustomerKind.NON_PRESCRIBER,
+            role_group=group,
+            institution=institution,
+            department=department,
+            title=title,
+            is_kol=group == "N1" and self.rng.random() < 0.15,
+        )
