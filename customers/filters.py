@@ -2,13 +2,23 @@ import uuid
 
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, CustomerKind, Department, Institution
+from org.models import Territory, not_ended_by
+
+from .models import Alignment, Customer, CustomerKind, Department, Institution
 
 
 def _institutions(request):
     return Institution.objects.for_user(request.user) if request else Institution.objects.none()
+
+
+def _territories(request):
+    if request is None:
+        return Territory.objects.none()
+    return Territory.objects.for_user(request.user).select_related("rep")
 
 
 def _departments(request):
@@ -22,6 +32,12 @@ class CustomerFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(
         label=_("Search"), method="filter_q", widget=forms.TextInput(attrs={"type": "search"})
+    )
+    territory = django_filters.ModelChoiceFilter(
+        label=_("territory"),
+        queryset=_territories,
+        empty_label=_("All territories"),
+        method="filter_territory",
     )
     institution = django_filters.ModelChoiceFilter(
         label=_("institution"), queryset=_institutions, empty_label=_("All institutions")
@@ -41,10 +57,20 @@ class CustomerFilter(django_filters.FilterSet):
 
     class Meta:
         model = Customer
-        fields = ["q", "institution", "department", "kind", "is_kol"]
+        fields = ["q", "territory", "institution", "department", "kind", "is_kol"]
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_territory(self, queryset, name, value):
+        """Customers aligned to the territory today or from a future date."""
+        return queryset.filter(
+            Exists(
+                Alignment.objects.filter(
+                    not_ended_by(timezone.localdate()), territory=value
+                ).filter(customer=OuterRef("pk"))
+            )
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -58,6 +58,7 @@ def world(db):
     district_y = DistrictFactory(region=region, dm=dm_y, code="Y")
     rep_x = UserFactory(username="rep_x")
     rep_y = UserFactory(username="rep_y")
+    rep_x2 = UserFactory(username="rep_x2")
     tx = TerritoryFactory(district=district_x, holder=rep_x, code="TX")
     ty = TerritoryFactory(district=district_y, holder=rep_y, code="TY")
     hx = InstitutionFactory(name="仁济医院", name_en="Renji Hospital")

@@ -136,3 +136,29 @@ def test_customer_detail_lists_only_alignments_in_scope(world, login):
 
     assert world.tx.name in page
     assert world.ty.name not in page
+
+
+def test_a_dm_filters_the_list_by_one_of_their_territories(world, login):
+    from tests.factories import CustomerFactory, TerritoryFactory
+
+    other = TerritoryFactory(district=world.district_x, holder=world.rep_x2)
+    cz = CustomerFactory(name="赵敏", territory=other)
+    client = login(world.dm_x)
+
+    page = client.get(reverse("customers:list"), {"territory": other.pk}).content.decode()
+    refused = client.get(reverse("customers:list"), {"territory": world.ty.pk})
+
+    assert reverse("customers:detail", args=[cz.pk]) in page
+    assert reverse("customers:detail", args=[world.cx.pk]) not in page
+    assert "territory" in refused.context["filter"].errors
+
+
+def test_out_of_scope_pages_say_so_and_lead_back(world, login, settings):
+    settings.DEBUG = False
+    client = login(world.rep_x)
+
+    response = client.get(reverse("customers:detail", args=[world.cy.pk]))
+
+    assert response.status_code == 404
+    assert "outside your territory" in response.content.decode()
+    assert "李明" not in response.content.decode()
