@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from org.models import SyncedModel, Territory, in_force_on, not_ended_by
+from org.models import ScopedQuerySet, SyncedModel, Territory, in_force_on, not_ended_by
 
 
 def _current_alignments(user, today=None):
@@ -24,13 +24,9 @@ class InstitutionKind(models.TextChoices):
     PHARMACY = "pharmacy", _("Pharmacy")
 
 
-class InstitutionQuerySet(models.QuerySet):
-    def for_user(self, user):
+class InstitutionQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
         """Institutions where the user's territories have at least one aligned customer."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
         return self.filter(
             Exists(_current_alignments(user).filter(customer__institution=OuterRef("pk")))
         )
@@ -61,13 +57,9 @@ class Institution(SyncedModel):
         return self.name
 
 
-class DepartmentQuerySet(models.QuerySet):
-    def for_user(self, user):
+class DepartmentQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
         """Departments of the institutions the user may see."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
         return self.filter(institution__in=Institution.objects.for_user(user))
 
 
@@ -124,13 +116,9 @@ class Attitude(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
 
 
-class CustomerQuerySet(models.QuerySet):
-    def for_user(self, user):
+class CustomerQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
         """Customers aligned (now or from a future date) to a territory the user may see."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
         return self.filter(Exists(_current_alignments(user).filter(customer=OuterRef("pk"))))
 
     def search(self, q):
@@ -249,13 +237,9 @@ class Customer(SyncedModel):
         return self.kind == CustomerKind.PRESCRIBER
 
 
-class AlignmentQuerySet(models.QuerySet):
-    def for_user(self, user):
+class AlignmentQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
         """Alignments to the territories the user may see."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
         return self.filter(territory__in=Territory.objects.for_user(user))
 
     def in_force_on(self, day):

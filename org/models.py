@@ -189,13 +189,24 @@ class Team(SyncedModel):
         return self.name
 
 
-class TerritoryQuerySet(models.QuerySet):
+class ScopedQuerySet(models.QuerySet):
+    """`for_user(user)`: the one scoping function of a model. Inactive users see nothing,
+    admins everything, everybody else what the model's `scoped_to(user)` says."""
+
     def for_user(self, user):
-        """Territories the user may see: a rep's own, a DM's district, a region, or all."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin:
             return self
+        return self.scoped_to(user)
+
+    def scoped_to(self, user):
+        raise NotImplementedError
+
+
+class TerritoryQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """A rep: the territories they hold; a DM: their district; a regional manager: region."""
         if user.role == Role.REGIONAL:
             return self.filter(district__region__manager=user)
         if user.role == Role.DM:

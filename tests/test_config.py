@@ -14,6 +14,19 @@ from config.celery import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def deploy_check(env):
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests only
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_production_settings_pass_the_deploy_check(tmp_path):
     env = {
         **os.environ,
@@ -22,17 +35,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "ALLOWED_HOSTS": "crm.example.com",
         "BAIFANG_VAR_DIR": str(tmp_path),
     }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests only
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = deploy_check(env)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -40,16 +44,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 def test_the_development_key_is_flagged_by_the_deploy_check(tmp_path):
     env = {**os.environ, "DEBUG": "false", "BAIFANG_VAR_DIR": str(tmp_path)}
     env.pop("SECRET_KEY", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = deploy_check(env)
 
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
