@@ -41,3 +41,24 @@ def test_a_rep_cannot_find_another_territorys_doctor(page: Page, live_server, wo
     page.goto(f"{live_server.url}/customers/?q=Li+Ming")
 
     expect(page.get_by_text("No customers match.")).to_be_visible()
+
+
+def test_a_rep_adds_a_non_prescriber_on_a_phone(page: Page, live_server, world):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "rep_x")
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("link", name="+ New customer").click()
+
+    expect(page.locator("#id_role_group")).to_be_hidden()
+    page.locator("#id_name").fill("周护士长")
+    page.locator("#id_kind").select_option("non_prescriber")
+    expect(page.locator("#id_role_group")).to_be_visible()
+    page.locator("#id_institution").select_option(label="仁济医院")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("A non-prescriber needs a role group (N1, N2 or N3).")).to_be_visible()
+
+    page.locator("#id_role_group").select_option("N3")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name="周护士长")).to_be_visible()
+    expect(page.get_by_text("Customer 周护士长 created.")).to_be_visible()
