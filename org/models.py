@@ -7,7 +7,8 @@ D <= valid_to).
 
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,21 @@ def not_ended_by(day, prefix=""):
     return Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
 
 
+class ScopedQuerySet(models.QuerySet):
+    """`for_user(user)`: the one scoping function of a model. Inactive users see nothing,
+    admins everything, everybody else what the model's `scoped_to(user)` says."""
+
+    def for_user(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        return self.scoped_to(user)
+
+    def scoped_to(self, user):
+        raise NotImplementedError
+
+
 class Role(models.TextChoices):
     REP = "rep", _("Rep")
     DM = "dm", _("District manager")
@@ -53,6 +69,23 @@ class Role(models.TextChoices):
 class Language(models.TextChoices):
     ZH_HANS = "zh-hans", "简体中文"
     EN = "en", "English"
+
+
+class UserQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """Oneself; a manager also sees the reps and DMs of their district or region."""
+        territories = Territory.objects.for_user(user)
+        if user.role == Role.REP:
+            return self.filter(pk=user.pk)
+        return self.filter(
+            Q(pk=user.pk)
+            | Q(territories__in=territories)
+            | Q(managed_districts__in=District.objects.for_user(user))
+        ).distinct()
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -93,6 +126,14 @@ class User(AbstractUser):
         return self.role in (Role.DM, Role.REGIONAL) or self.is_admin
 
 
+class RegionQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """The region one manages or works in."""
+        return self.filter(
+            Q(manager=user) | Q(districts__in=District.objects.for_user(user))
+        ).distinct()
+
+
 class Region(SyncedModel):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
@@ -106,6 +147,8 @@ class Region(SyncedModel):
     )
     history = HistoricalRecords()
 
+    objects = RegionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("region")
         verbose_name_plural = _("regions")
@@ -113,6 +156,16 @@ class Region(SyncedModel):
 
     def __str__(self):
         return self.name
+
+
+class DistrictQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """A regional manager's districts, a DM's own, a rep's (through their territories)."""
+        if user.role == Role.REGIONAL:
+            return self.filter(region__manager=user)
+        if user.role == Role.DM:
+            return self.filter(dm=user)
+        return self.filter(territories__rep=user).distinct()
 
 
 class District(SyncedModel):
@@ -131,6 +184,8 @@ class District(SyncedModel):
     )
     history = HistoricalRecords()
 
+    objects = DistrictQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("district")
         verbose_name_plural = _("districts")
@@ -140,11 +195,19 @@ class District(SyncedModel):
         return self.name
 
 
+class CatalogueQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """Products and teams are the company's catalogue: every active user reads them."""
+        return self
+
+
 class Product(SyncedModel):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("product")
@@ -173,6 +236,8 @@ class Team(SyncedModel):
     pims_per_week = models.PositiveSmallIntegerField(_("PIMs per week"), default=1)
     history = HistoricalRecords(m2m_fields=[products])
 
+    objects = CatalogueQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
@@ -187,21 +252,6 @@ class Team(SyncedModel):
 
     def __str__(self):
         return self.name
-
-
-class ScopedQuerySet(models.QuerySet):
-    """`for_user(user)`: the one scoping function of a model. Inactive users see nothing,
-    admins everything, everybody else what the model's `scoped_to(user)` says."""
-
-    def for_user(self, user):
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
-        return self.scoped_to(user)
-
-    def scoped_to(self, user):
-        raise NotImplementedError
 
 
 class TerritoryQuerySet(ScopedQuerySet):
@@ -246,6 +296,11 @@ class Territory(SyncedModel):
         return f"{self.name} ({self.code})"
 
 
+class TerritoryAssignmentQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        return self.filter(territory__in=Territory.objects.for_user(user))
+
+
 class TerritoryAssignment(models.Model):
     """Who held a territory when (inclusive dates; `valid_to` null = still holding)."""
 
@@ -260,6 +315,8 @@ class TerritoryAssignment(models.Model):
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = TerritoryAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("territory assignment")
@@ -300,6 +357,14 @@ class AbsenceReason(models.TextChoices):
     MEETING = "meeting", _("Meeting")
 
 
+class AbsenceQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """A rep's own absences; a manager's reps' absences."""
+        if user.role == Role.REP:
+            return self.filter(rep=user)
+        return self.filter(rep__territories__in=Territory.objects.for_user(user)).distinct()
+
+
 class Absence(SyncedModel):
     """Days a rep is out of the field (inclusive dates); they reduce the rep's field days."""
 
@@ -311,6 +376,8 @@ class Absence(SyncedModel):
     reason = models.CharField(_("reason"), max_length=16, choices=AbsenceReason.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
+
+    objects = AbsenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("absence")

@@ -132,3 +132,30 @@ def test_unknown_languages_are_refused():
 
     user.refresh_from_db()
     assert user.language == "en"
+
+
+def test_every_model_of_the_organisation_is_scoped(world):
+    from org.models import District, Product, Region, User
+
+    absence = absence_create(
+        rep=world.rep_y, date_from=D(2026, 11, 2), date_to=D(2026, 11, 2), reason="leave"
+    )
+
+    def names(queryset, attr="code"):
+        return set(queryset.values_list(attr, flat=True))
+
+    assert names(District.objects.for_user(world.rep_x)) == {"X"}
+    assert names(District.objects.for_user(world.dm_y)) == {"Y"}
+    assert names(District.objects.for_user(world.regional)) == {"X", "Y"}
+    assert names(Region.objects.for_user(world.rep_x)) == {"EAST"}
+    assert names(Region.objects.for_user(world.outsider_rep)) != {"EAST"}
+    assert names(User.objects.for_user(world.rep_x), "username") == {"rep_x"}
+    assert names(User.objects.for_user(world.dm_x), "username") == {"dm_x", "rep_x"}
+    assert {"dm_x", "dm_y", "rep_x", "rep_y"} <= names(
+        User.objects.for_user(world.regional), "username"
+    )
+    assert list(Absence.objects.for_user(world.rep_x)) == []
+    assert list(Absence.objects.for_user(world.dm_y)) == [absence]
+    assert list(Absence.objects.for_user(world.dm_x)) == []
+    assert Product.objects.for_user(world.rep_x).count() == Product.objects.count()
+    assert names(TerritoryAssignment.objects.for_user(world.dm_x), "territory__code") == {"TX"}
