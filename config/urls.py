@@ -2,8 +2,31 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from customers import api as customers_api
+from org import api as org_api
 from org import views as org_views
+
+router = DefaultRouter()
+router.register("users", org_api.UserViewSet, basename="user")
+router.register("regions", org_api.RegionViewSet, basename="region")
+router.register("districts", org_api.DistrictViewSet, basename="district")
+router.register("products", org_api.ProductViewSet, basename="product")
+router.register("teams", org_api.TeamViewSet, basename="team")
+router.register("territories", org_api.TerritoryViewSet, basename="territory")
+router.register("absences", org_api.AbsenceViewSet, basename="absence")
+router.register("institutions", customers_api.InstitutionViewSet, basename="institution")
+router.register("departments", customers_api.DepartmentViewSet, basename="department")
+router.register("customers", customers_api.CustomerViewSet, basename="customer")
+router.register("alignments", customers_api.AlignmentViewSet, basename="alignment")
+
+api_v1 = [
+    path("auth/token/", org_api.TokenView.as_view(), name="token"),
+    path("me/", org_api.MeView.as_view(), name="me"),
+    *router.urls,
+]
 
 admin.site.site_header = _("Baifang administration")
 admin.site.site_title = _("Baifang")
@@ -20,4 +43,7 @@ urlpatterns = [
     ),
     path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

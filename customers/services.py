@@ -92,21 +92,30 @@ def customer_update(*, by: User, customer: Customer, **fields) -> Customer:
 
 
 @transaction.atomic
-def alignment_create(
-    *, customer: Customer, territory: Territory, valid_from, valid_to=None
+def alignment_save(
+    *, alignment: Alignment, customer=None, territory=None, valid_from=None, valid_to=None
 ) -> Alignment:
-    """Align a customer to a territory; periods of the same pair may not overlap."""
-    alignment = Alignment(
-        customer=customer, territory=territory, valid_from=valid_from, valid_to=valid_to
+    """Create or change an alignment; periods of the same customer and territory may not overlap.
+
+    `valid_from` defaults to today on create; on change, omitted values keep what they were.
+    """
+    creating = alignment._state.adding
+    alignment.customer = customer or alignment.customer
+    alignment.territory = territory or alignment.territory
+    alignment.valid_from = valid_from or (
+        timezone.localdate() if creating else alignment.valid_from
     )
+    if valid_to is not None or creating:
+        alignment.valid_to = valid_to
     alignment.full_clean()
     overlapping = (
         Alignment.objects.select_for_update()
-        .filter(customer=customer, territory=territory)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+        .filter(customer=alignment.customer, territory=alignment.territory)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=alignment.valid_from))
+        .exclude(pk=alignment.pk)
     )
-    if valid_to is not None:
-        overlapping = overlapping.filter(valid_from__lte=valid_to)
+    if alignment.valid_to is not None:
+        overlapping = overlapping.filter(valid_from__lte=alignment.valid_to)
     if overlapping.exists():
         raise ValidationError(
             {"valid_from": _("The customer is already aligned to this territory in this period.")}

@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Absence,
+    ApiToken,
     CalendarDay,
     District,
     Product,
@@ -115,3 +116,17 @@ class AbsenceAdmin(SimpleHistoryAdmin):
     search_fields = ("rep__username", "rep__name", "note")
     list_select_related = ("rep",)
     date_hierarchy = "date_from"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins see and revoke (delete) the API tokens of every device."""
+
+    list_display = ("user", "device", "created_at", "last_used_at")
+    search_fields = ("user__username", "user__name", "device")
+    list_filter = ("created_at",)
+    list_select_related = ("user",)
+    readonly_fields = ("key", "user", "device", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -394,3 +394,23 @@ class Absence(SyncedModel):
 
     def __str__(self):
         return f"{self.rep} {self.date_from}–{self.date_to} {self.get_reason_display()}"
+
+
+class ApiToken(models.Model):
+    """A revocable API token of one user on one device (`Authorization: Token <key>`)."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    device = models.CharField(_("device"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} · {self.device or self.key[:6]}"

@@ -1,12 +1,13 @@
 """Write paths of the organisation: one transaction each."""
 
+import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import Absence, Language, Territory, TerritoryAssignment, User
+from .models import Absence, ApiToken, Language, Territory, TerritoryAssignment, User
 
 
 @transaction.atomic
@@ -50,3 +51,14 @@ def absence_create(*, rep: User, date_from, date_to, reason: str, note: str = ""
     absence.full_clean()
     absence.save()
     return absence
+
+
+@transaction.atomic
+def api_token_create(*, user: User, device: str = "") -> ApiToken:
+    """A new token for one device; a user may hold several, each revocable on its own."""
+    return ApiToken.objects.create(user=user, key=secrets.token_hex(20), device=device[:100])
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()

@@ -1,0 +1,295 @@
+"""REST API v1 of the organisation, and the base every scoped endpoint shares."""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .authentication import DeviceTokenAuthentication
+from .models import Absence, ApiToken, District, Product, Region, Role, Team, Territory, User
+
+
+class RoleCanWrite(permissions.BasePermission):
+    """Reading needs a login; writing needs one of the view's `write_roles` (admins always)."""
+
+    message = _("Your role cannot change this.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return user.is_admin or user.role in view.write_roles
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference that must be in the caller's scope (`Model.objects.for_user`)."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("queryset", model.objects.all())  # the model, for the OpenAPI schema
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.for_user(self.context["request"].user)
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    """Lists and objects come from the model's `for_user()`: out of scope answers 404.
+
+    Writes run in one transaction; deletes are not offered (records end by dates or flags).
+    """
+
+    model = None
+    write_roles: frozenset = frozenset()
+    select_related: tuple = ()
+    prefetch_related: tuple = ()
+    permission_classes = [RoleCanWrite]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            self.model.objects.for_user(self.request.user)
+            .select_related(*self.select_related)
+            .prefetch_related(*self.prefetch_related)
+        )
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        serializer.save()
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        serializer.save()
+
+
+SYNCED = ("id", "version", "created_at", "updated_at")
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = (*SYNCED, "name", "code", "manager")
+
+
+class DistrictSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = District
+        fields = (*SYNCED, "name", "code", "region", "dm")
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = (*SYNCED, "name", "code", "is_active")
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = (*SYNCED, "name", "code", "products", "call_rate_target", "pims_per_week")
+
+
+class TerritorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Territory
+        fields = (*SYNCED, "name", "code", "team", "district", "rep")
+
+    def validate_rep(self, rep):
+        if rep is not None and not rep.is_rep:
+            raise serializers.ValidationError(_("Only a rep can hold a territory."))
+        return rep
+
+    def save(self, **kwargs):
+        """A change of rep goes through the handover service, which keeps who held it when."""
+        rep_given = "rep" in self.validated_data
+        rep = self.validated_data.pop("rep", None)
+        territory = super().save(**kwargs)
+        if rep_given:
+            services.territory_assign_rep(territory=territory, rep=rep, on=timezone.localdate())
+            territory.refresh_from_db()
+        return territory
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}
+    )
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "password", "name", "email", "role", "language", "is_active")
+
+    def save(self, **kwargs):
+        password = self.validated_data.pop("password", None)
+        user = super().save(**kwargs)
+        if password is not None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    rep = ScopedPrimaryKeyRelatedField(User, required=False)
+
+    class Meta:
+        model = Absence
+        fields = (*SYNCED, "rep", "date_from", "date_to", "reason", "note")
+
+    def validate(self, data):
+        user = self.context["request"].user
+        if not user.is_admin:
+            data["rep"] = user  # a rep records their own absences
+        elif "rep" not in data and self.instance is None:
+            raise serializers.ValidationError({"rep": [_("This field is required.")]})
+        instance = Absence(**{**self._current(), **data})
+        instance.full_clean(exclude=["id"])
+        return data
+
+    def _current(self):
+        if self.instance is None:
+            return {}
+        return {f: getattr(self.instance, f) for f in ("rep", "date_from", "date_to", "reason")}
+
+
+class RegionViewSet(ScopedViewSet):
+    model = Region
+    serializer_class = RegionSerializer
+
+
+class DistrictViewSet(ScopedViewSet):
+    model = District
+    serializer_class = DistrictSerializer
+
+
+class ProductViewSet(ScopedViewSet):
+    model = Product
+    serializer_class = ProductSerializer
+
+
+class TeamViewSet(ScopedViewSet):
+    model = Team
+    serializer_class = TeamSerializer
+    prefetch_related = ("products",)
+
+
+class TerritoryViewSet(ScopedViewSet):
+    model = Territory
+    serializer_class = TerritorySerializer
+
+
+class UserViewSet(ScopedViewSet):
+    """Provisioning from HR / SSO: admins only."""
+
+    model = User
+    serializer_class = UserSerializer
+    pagination_class = None
+
+    def get_permissions(self):
+        return [permissions.IsAuthenticated(), IsAdmin()]
+
+    def get_queryset(self):
+        return User.objects.order_by("username")
+
+
+class IsAdmin(permissions.BasePermission):
+    message = _("Only admins may do this.")
+
+    def has_permission(self, request, view):
+        return request.user.is_admin
+
+
+class AbsenceViewSet(ScopedViewSet):
+    model = Absence
+    serializer_class = AbsenceSerializer
+    write_roles = frozenset({Role.REP})
+    select_related = ("rep",)
+
+
+class MeView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "id": serializers.IntegerField(),
+                "username": serializers.CharField(),
+                "name": serializers.CharField(),
+                "role": serializers.ChoiceField(Role.choices),
+                "language": serializers.CharField(),
+                "territories": serializers.ListField(child=serializers.UUIDField()),
+                "district": serializers.UUIDField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request):
+        user = request.user
+        territories = Territory.objects.for_user(user)
+        if user.role == Role.REP:
+            district = District.objects.filter(territories__rep=user).first()
+        elif user.role == Role.DM:
+            district = District.objects.filter(dm=user).first()
+        else:
+            district = None
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "name": str(user),
+                "role": Role.ADMIN if user.is_admin else user.role,
+                "language": user.language,
+                "territories": [str(pk) for pk in territories.values_list("pk", flat=True)],
+                "district": str(district.pk) if district else None,
+            }
+        )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+    device = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class TokenView(APIView):
+    """`POST` username and password for a new device token; `DELETE` revokes the token used."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses=inline_serializer("Token", {"token": serializers.CharField()}),
+    )
+    def post(self, request):
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Unable to log in with these credentials.")]}
+            )
+        token = services.api_token_create(user=user, device=form.validated_data.get("device", ""))
+        return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if not isinstance(request.auth, ApiToken):
+            return Response(
+                {
+                    "detail": _("Send the token to revoke in the Authorization header."),
+                    "errors": {},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        services.api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,17 @@
+"""API authentication (kept apart from org.api: DRF reads it while building its views)."""
+
+from django.utils import timezone
+from rest_framework.authentication import TokenAuthentication
+
+from .models import ApiToken
+
+
+class DeviceTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>` with one revocable token per device."""
+
+    model = ApiToken
+
+    def authenticate_credentials(self, key):
+        user, token = super().authenticate_credentials(key)
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return user, token
