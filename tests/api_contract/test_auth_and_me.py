@@ -97,3 +97,16 @@ def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, world):
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+def test_guessing_passwords_is_throttled(world):
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/api/v1/auth/token/", {"username": "rep_x", "password": f"guess{i}"}, format="json"
+        ).status_code
+        for i in range(25)
+    ]
+
+    assert statuses[0] == 400
+    assert statuses[-1] == 429
