@@ -1,27 +1,12 @@
-"""Read paths of the organisation: scoped querysets and the work calendar."""
+"""Read paths of the organisation: the work calendar and field days.
+
+Scoped querysets are `Model.objects.for_user(user)` (org.models.ScopedQuerySet)."""
 
 from datetime import date, timedelta
 
 from django.db.models import Q
 
-from .models import Absence, CalendarDay, District, Region, Role, Territory, User
-
-
-def territories_for_user(user):
-    return Territory.objects.for_user(user).select_related("team", "district", "rep")
-
-
-def districts_for_user(user):
-    """The districts a manager leads or a rep works in; all for an admin."""
-    if user.is_admin:
-        return District.objects.all()
-    return District.objects.filter(territories__in=Territory.objects.for_user(user)).distinct()
-
-
-def region_of(user):
-    if user.role == Role.REGIONAL:
-        return Region.objects.filter(manager=user).first()
-    return None
+from .models import Absence, CalendarDay, User
 
 
 def working_days(start: date, end: date) -> list[date]:

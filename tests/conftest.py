@@ -18,6 +18,17 @@ from tests.factories import (
 
 PASSWORD = "pw-Secret-123"
 
+# The scope matrix of the `world` personas: which of the customers cx / cy each one sees.
+VISIBLE = {
+    "rep_x": {"cx"},
+    "rep_y": {"cy"},
+    "dm_x": {"cx"},
+    "dm_y": {"cy"},
+    "regional": {"cx", "cy"},
+    "admin": {"cx", "cy"},
+    "outsider_rep": set(),
+}
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _plain_http():

@@ -6,19 +6,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Alignment, Customer
+from tests.conftest import VISIBLE as PERSONAS
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = {
-    "rep_x": {"cx"},
-    "rep_y": {"cy"},
-    "dm_x": {"cx"},
-    "dm_y": {"cy"},
-    "regional": {"cx", "cy"},
-    "admin": {"cx", "cy"},
-    "outsider_rep": set(),
-}
 
 
 def ids(response):

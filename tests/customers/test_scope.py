@@ -5,19 +5,9 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer, Department, Institution
+from tests.conftest import VISIBLE
 
 pytestmark = pytest.mark.django_db
-
-VISIBLE = {
-    # persona: which of cx / cy they see
-    "rep_x": {"cx"},
-    "rep_y": {"cy"},
-    "dm_x": {"cx"},
-    "dm_y": {"cy"},
-    "regional": {"cx", "cy"},
-    "admin": {"cx", "cy"},
-    "outsider_rep": set(),
-}
 
 
 @pytest.mark.parametrize("persona", VISIBLE)
