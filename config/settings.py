@@ -150,7 +150,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # Periodic jobs are declared here and loaded into django-celery-beat (admins can see and retime
 # them in the admin). Feature issues add their jobs; each entry is {"task", "schedule"}.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "reclassify customers (nightly)": {
+        "task": "customers.tasks.reclassify_all",
+        "crontab": {"minute": "30", "hour": "1"},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -3,7 +3,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import ScopedAdminMixin
 
-from .models import Alignment, Customer, Department, Institution
+from .models import (
+    Alignment,
+    ClassHistory,
+    ClassOverride,
+    Customer,
+    Department,
+    Institution,
+    Measure,
+    Reclassification,
+    Threshold,
+)
 
 
 @admin.register(Institution)
@@ -46,3 +56,64 @@ class AlignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("customer", "territory")
     autocomplete_fields = ("customer", "territory")
     date_hierarchy = "valid_from"
+
+
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Segmentation records are written by their services (the Segmentation page, the customer
+    page, imports and the API), which reclassify what they touch: the admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Measure)
+class MeasureAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "product", "potential", "support", "valid_from", "author")
+    list_filter = ("product",)
+    search_fields = ("customer__name", "customer__name_en", "product__code")
+    list_select_related = ("customer", "product", "author")
+    date_hierarchy = "valid_from"
+
+
+@admin.register(Threshold)
+class ThresholdAdmin(ReadOnlyAdmin):
+    list_display = ("product", "potential_min", "support_min", "valid_from", "reason", "author")
+    list_filter = ("product",)
+    search_fields = ("product__code", "product__name", "reason")
+    list_select_related = ("product", "author")
+
+
+@admin.register(ClassOverride)
+class ClassOverrideAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "product", "klass", "valid_from", "cleared_on", "reason", "author")
+    list_filter = ("product", "klass")
+    search_fields = ("customer__name", "customer__name_en", "reason")
+    list_select_related = ("customer", "product", "author")
+
+
+@admin.register(ClassHistory)
+class ClassHistoryAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "product", "klass", "source", "valid_from", "valid_to", "cause")
+    list_filter = ("product", "klass", "source", "cause")
+    search_fields = ("customer__name", "customer__name_en", "note")
+    list_select_related = ("customer", "product")
+
+
+@admin.register(Reclassification)
+class ReclassificationAdmin(admin.ModelAdmin):
+    list_display = ("product", "status", "batches_done", "batches", "changed", "created_at")
+    list_filter = ("status", "product")
+    search_fields = ("product__code", "error")
+    readonly_fields = [f.name for f in Reclassification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,7 @@
 """Institutions, departments, customers and their alignment to territories."""
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -282,3 +284,324 @@ class Alignment(SyncedModel):
 
     def __str__(self):
         return f"{self.customer} → {self.territory}"
+
+
+# Segmentation (客户分级): product measures, thresholds, overrides and the class history they make.
+
+
+class Klass(models.TextChoices):
+    A = "A", _("A · defend")
+    B = "B", _("B · attack")
+    C = "C", _("C · maintain")
+    D = "D", _("D · observe")
+    N = "N", _("N · non-prescriber")
+
+
+STRATEGIES = {
+    Klass.A: _("Defend: guard against competitors, reinforce evidence, invite as speaker."),
+    Klass.B: _("Attack: probe concerns, deliver key messages, convert."),
+    Klass.C: _("Maintain: remind, keep supplying evidence."),
+    Klass.D: _("Observe: visit when convenient, cover through hospital meetings."),
+    Klass.N: _("Non-prescriber: visit by role group."),
+}
+PRESCRIBER_CLASSES = ("A", "B", "C", "D")
+
+
+class ClassSource(models.TextChoices):
+    COMPUTED = "computed", _("computed")
+    OVERRIDE = "override", _("override")
+
+
+class ClassCause(models.TextChoices):
+    """What started an interval of the class history."""
+
+    MEASURES = "measures", _("new measures")
+    THRESHOLD = "threshold", _("threshold change")
+    OVERRIDE = "override", _("override")
+    OVERRIDE_CLEARED = "override_cleared", _("override cleared")
+
+
+class CustomerScopedQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """Rows of the customers the user may see."""
+        return self.filter(customer__in=Customer.objects.for_user(user))
+
+
+class Measure(SyncedModel):
+    """Potential (the whole market) and support (our product) of a customer for a product,
+    in force from `valid_from` until the next measure of the same customer and product."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="measures"
+    )
+    product = models.ForeignKey(
+        "org.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    potential = models.DecimalField(
+        _("potential"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Prescriptions of the whole market, e.g. per month."),
+    )
+    support = models.DecimalField(
+        _("support"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Prescriptions of our product, e.g. per month."),
+    )
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    author = models.ForeignKey(
+        "org.User",
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["customer", "product", "-valid_from"]
+        indexes = [models.Index(fields=["product", "customer", "valid_from"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "product", "valid_from"],
+                name="measure_unique_day",
+                violation_error_message=_(
+                    "This customer already has measures for this product from this day."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(potential__gte=0) & Q(support__gte=0),
+                name="measure_not_negative",
+                violation_error_message=_("Potential and support cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.product}: {self.potential} / {self.support}"
+
+
+class ThresholdQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """Thresholds are company rules: every active user reads them."""
+        return self
+
+
+class Threshold(SyncedModel):
+    """High potential ⇔ potential ≥ potential_min; high support ⇔ support ≥ support_min;
+    for a product from `valid_from` until its next threshold."""
+
+    product = models.ForeignKey(
+        "org.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="thresholds",
+    )
+    potential_min = models.DecimalField(_("potential threshold"), max_digits=12, decimal_places=2)
+    support_min = models.DecimalField(_("support threshold"), max_digits=12, decimal_places=2)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    author = models.ForeignKey(
+        "org.User",
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    objects = ThresholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("threshold")
+        verbose_name_plural = _("thresholds")
+        ordering = ["product", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "valid_from"],
+                name="threshold_unique_day",
+                violation_error_message=_("This product already has thresholds from this day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(potential_min__gte=0) & Q(support_min__gte=0),
+                name="threshold_not_negative",
+                violation_error_message=_("Thresholds cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} ≥ {self.potential_min} / ≥ {self.support_min} ({self.valid_from})"
+
+
+class ClassOverride(SyncedModel):
+    """A manager's class for a customer and product from `valid_from` until cleared
+    (`cleared_on` is the first day the computed class applies again)."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="overrides"
+    )
+    product = models.ForeignKey(
+        "org.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    klass = models.CharField(
+        _("class"), max_length=1, choices=[(k, Klass(k).label) for k in PRESCRIBER_CLASSES]
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    cleared_on = models.DateField(_("cleared on"), null=True, blank=True)
+    author = models.ForeignKey(
+        "org.User",
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cleared_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("cleared by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("class override")
+        verbose_name_plural = _("class overrides")
+        ordering = ["customer", "product", "-valid_from"]
+        indexes = [models.Index(fields=["product", "customer", "valid_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cleared_on__isnull=True) | Q(cleared_on__gte=models.F("valid_from")),
+                name="override_cleared_after_start",
+                violation_error_message=_("An override cannot be cleared before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(klass__in=PRESCRIBER_CLASSES),
+                name="override_klass_a_to_d",
+                violation_error_message=_("A prescriber's class is A, B, C or D."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.product} → {self.klass}"
+
+    def in_force_on(self, day):
+        return self.valid_from <= day and (self.cleared_on is None or day < self.cleared_on)
+
+
+class ClassHistoryQuerySet(CustomerScopedQuerySet):
+    def on(self, day):
+        """The rows in force on `day`."""
+        return self.filter(in_force_on(day))
+
+
+class ClassHistory(models.Model):
+    """The class of a prescriber for a product over time (inclusive dates, `valid_to` null: still
+    in force), with what started it. Kept by `customers.classification`, never edited by hand."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="classes"
+    )
+    product = models.ForeignKey(
+        "org.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    klass = models.CharField(_("class"), max_length=1, choices=Klass.choices)
+    source = models.CharField(_("source"), max_length=8, choices=ClassSource.choices)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    cause = models.CharField(_("reason"), max_length=16, choices=ClassCause.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    author = models.ForeignKey(
+        "org.User",
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ClassHistoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("class history")
+        verbose_name_plural = _("class history")
+        ordering = ["customer", "product", "-valid_from"]
+        indexes = [
+            models.Index(fields=["customer", "product", "valid_from"]),
+            models.Index(fields=["product", "customer", "valid_from"]),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.product}: {self.klass} from {self.valid_from}"
+
+    @property
+    def strategy(self):
+        return STRATEGIES[self.klass]
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class Reclassification(models.Model):
+    """A job that reclassifies every customer of a product (after a threshold change, an import
+    or at night), with its progress."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(
+        "org.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    threshold = models.ForeignKey(
+        Threshold,
+        verbose_name=_("threshold"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    batches = models.PositiveIntegerField(_("batches"), default=0)
+    batches_done = models.PositiveIntegerField(_("batches done"), default=0)
+    changed = models.PositiveIntegerField(_("class history rows changed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reclassification")
+        verbose_name_plural = _("reclassifications")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.product} {self.get_status_display()} {self.progress:.0%}"
+
+    @property
+    def progress(self):
+        if self.status == JobStatus.DONE:
+            return 1.0
+        return self.batches_done / self.batches if self.batches else 0.0

@@ -1,12 +1,35 @@
 """Read paths for customers: scoped, with what each page shows fetched up front."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from org.models import Territory, in_force_on
+from org.models import Product, Territory, in_force_on
 
-from .models import Alignment, Customer, Department, Institution
+from .models import (
+    STRATEGIES,
+    Alignment,
+    ClassHistory,
+    ClassOverride,
+    Customer,
+    CustomerKind,
+    Department,
+    Institution,
+    Klass,
+    Measure,
+    Threshold,
+)
 
 
 def customer_list(user):
@@ -66,4 +89,139 @@ def territory_customer_counts(user):
             kol_count=Count("alignments", filter=aligned & Q(alignments__customer__is_kol=True)),
         )
         .order_by("code")
+    )
+
+
+# Segmentation reads.
+
+
+def class_on(*, customer, product, day):
+    """The class history row of a customer and product in force on `day`, or None."""
+    return (
+        ClassHistory.objects.filter(customer=customer, product=product)
+        .filter(in_force_on(day))
+        .first()
+    )
+
+
+def territory_klass(territories, day, customer_ref="pk"):
+    """Expression: a customer's class on `day` in `territories` (a queryset) — the highest class
+    (A > B > C > D) of the products their teams promote, over those of the territories the
+    customer is aligned to on that day; N for a non-prescriber; None when unclassified.
+    `customer_ref` names the customer in the outer query."""
+    promoted = Alignment.objects.filter(
+        in_force_on(day),
+        customer=OuterRef(OuterRef(customer_ref)),
+        territory__in=territories,
+        territory__team__products=OuterRef("product"),
+    )
+    best = (
+        ClassHistory.objects.filter(in_force_on(day), customer=OuterRef(customer_ref))
+        .filter(Exists(promoted))
+        .order_by("klass")
+        .values("klass")[:1]
+    )
+    kind = "kind" if customer_ref == "pk" else customer_ref.replace("_id", "") + "__kind"
+    return Case(
+        When(**{kind: CustomerKind.NON_PRESCRIBER}, then=Value(Klass.N.value)),
+        default=Subquery(best),
+        output_field=CharField(),
+    )
+
+
+def with_klass(customers, user, day=None):
+    """Annotate `klass`: the class in the user's visible territories today (see territory_klass)."""
+    day = day or timezone.localdate()
+    return customers.annotate(klass=territory_klass(Territory.objects.for_user(user), day))
+
+
+def klass_counts(user, day=None):
+    """{territory_id: {klass: customers aligned on `day`}} over the user's visible territories;
+    classless prescribers count under None."""
+    day = day or timezone.localdate()
+    rows = (
+        Alignment.objects.filter(in_force_on(day), territory__in=Territory.objects.for_user(user))
+        .annotate(
+            klass=territory_klass(
+                Territory.objects.filter(pk=OuterRef("territory")), day, "customer_id"
+            )
+        )
+        .values("territory", "klass")
+        .annotate(n=Count("id"))
+    )
+    counts = {}
+    for row in rows:
+        counts.setdefault(row["territory"], {})[row["klass"]] = row["n"]
+    return counts
+
+
+def customer_classes(user, customer, day):
+    """What the customer page and `customers/{id}/classes/` show for `day`: per product the class
+    (with source, strategy, measures behind it and override in force), per visible territory the
+    class there. A non-prescriber is N everywhere."""
+    aligned = (
+        Alignment.objects.filter(in_force_on(day), customer=customer)
+        .filter(territory__in=Territory.objects.for_user(user))
+        .select_related("territory__team")
+        .prefetch_related("territory__team__products")
+    )
+    territories = [a.territory for a in aligned]
+    if customer.is_prescriber:
+        rows = {
+            row.product_id: row
+            for row in ClassHistory.objects.filter(in_force_on(day), customer=customer)
+        }
+        measures = {}
+        for measure in Measure.objects.filter(customer=customer, valid_from__lte=day).order_by(
+            "product", "-valid_from"
+        ):
+            measures.setdefault(measure.product_id, measure)
+        overrides = {
+            o.product_id: o
+            for o in ClassOverride.objects.filter(customer=customer, valid_from__lte=day).filter(
+                Q(cleared_on__isnull=True) | Q(cleared_on__gt=day)
+            )
+        }
+        thresholds = {}
+        for threshold in Threshold.objects.filter(valid_from__lte=day).order_by(
+            "product", "-valid_from"
+        ):
+            thresholds.setdefault(threshold.product_id, threshold)
+    else:
+        rows, measures, overrides, thresholds = {}, {}, {}, {}
+    product_ids = set(rows) | set(measures) | set(overrides)
+    for territory in territories:
+        product_ids |= {p.pk for p in territory.team.products.all()}
+    products = []
+    for product in Product.objects.filter(pk__in=product_ids):
+        row = rows.get(product.pk)
+        klass = Klass.N if not customer.is_prescriber else (row.klass if row else None)
+        products.append(
+            {
+                "product": product,
+                "klass": klass,
+                "source": row.source if row else ("computed" if klass else None),
+                "since": row.valid_from if row else None,
+                "strategy": STRATEGIES.get(klass) if klass else None,
+                "measure": measures.get(product.pk),
+                "threshold": thresholds.get(product.pk),
+                "override": overrides.get(product.pk),
+            }
+        )
+    by_product = {p["product"].pk: p["klass"] for p in products}
+    per_territory = []
+    for territory in territories:
+        classes = [by_product.get(p.pk) for p in territory.team.products.all()]
+        classes = [k for k in classes if k]
+        per_territory.append({"territory": territory, "klass": min(classes) if classes else None})
+    return {"on": day, "products": products, "territories": per_territory}
+
+
+def class_timeline(user, customer):
+    """Every class change of a customer, newest first, with its cause and author."""
+    return (
+        ClassHistory.objects.for_user(user)
+        .filter(customer=customer)
+        .select_related("product", "author")
+        .order_by("-valid_from", "product__code")
     )

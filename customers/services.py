@@ -2,13 +2,26 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org.models import Role, Territory, User
+from org.models import Product, Role, Territory, User
 
-from .models import Alignment, Customer, Department, Institution
+from .classification import batch_bounds, classify, classify_customer
+from .models import (
+    PRESCRIBER_CLASSES,
+    Alignment,
+    ClassOverride,
+    Customer,
+    Department,
+    Institution,
+    JobStatus,
+    Measure,
+    Reclassification,
+    Threshold,
+)
+from .tasks import reclassify
 
 CUSTOMER_FIELDS = (
     "name",
@@ -82,12 +95,15 @@ def customer_update(*, by: User, customer: Customer, **fields) -> Customer:
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    kind_before = customer.kind
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean()
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
     customer.save()
+    if customer.kind != kind_before:  # a non-prescriber is N; a prescriber is classed again
+        classify_customer(customer=customer)
     return customer
 
 
@@ -122,3 +138,175 @@ def alignment_save(
         )
     alignment.save()
     return alignment
+
+
+# Segmentation: measures, thresholds and overrides. Each write reclassifies what it touches.
+
+RECLASSIFICATION_BATCH = 50_000
+
+
+def can_edit_segmentation(user: User) -> bool:
+    """Measures and thresholds are sales-operations data: admins write them."""
+    return user.is_authenticated and user.is_admin
+
+
+def can_override_classes(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin or user.role == Role.DM)
+
+
+def _check_amounts(**amounts):
+    errors = {}
+    for name, value in amounts.items():
+        if value is None:
+            errors[name] = _("This field is required.")
+        elif value < 0:
+            errors[name] = _("Cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def measure_save(
+    *, by: User, customer: Customer, product: Product, potential, support, valid_from=None
+) -> Measure:
+    """Record a customer's potential and support for a product from `valid_from` (default
+    today; measures of the same day replace each other) and reclassify that customer."""
+    if not can_edit_segmentation(by):
+        raise PermissionDenied
+    _check_amounts(potential=potential, support=support)
+    if not customer.is_prescriber:
+        raise ValidationError(
+            {"customer": _("Non-prescribers are always class N; they have no measures.")}
+        )
+    valid_from = valid_from or timezone.localdate()
+    measure = Measure.objects.select_for_update().filter(
+        customer=customer, product=product, valid_from=valid_from
+    ).first() or Measure(customer=customer, product=product, valid_from=valid_from)
+    measure.potential, measure.support, measure.author = potential, support, by
+    measure.full_clean(validate_unique=False)
+    measure.save()
+    classify(product=product, customer=customer.pk)
+    return measure
+
+
+@transaction.atomic
+def threshold_save(
+    *, by: User, product: Product, potential_min, support_min, valid_from=None, reason=""
+) -> Threshold:
+    """New thresholds of a product from `valid_from` (default today; the same day replaces the
+    earlier values). Reclassifying every customer of the product runs as a job after commit:
+    `threshold.job` is it."""
+    if not can_edit_segmentation(by):
+        raise PermissionDenied
+    _check_amounts(potential_min=potential_min, support_min=support_min)
+    valid_from = valid_from or timezone.localdate()
+    threshold = Threshold.objects.select_for_update().filter(
+        product=product, valid_from=valid_from
+    ).first() or Threshold(product=product, valid_from=valid_from)
+    threshold.potential_min, threshold.support_min = potential_min, support_min
+    threshold.reason, threshold.author = reason, by
+    threshold.full_clean(validate_unique=False)
+    threshold.save()
+    threshold.job = reclassification_start(by=by, product=product, threshold=threshold)
+    return threshold
+
+
+def reclassification_start(*, by: User | None, product: Product, threshold=None):
+    """Queue a job reclassifying every customer of `product`; it starts after commit."""
+    job = Reclassification.objects.create(product=product, threshold=threshold, created_by=by)
+    transaction.on_commit(lambda: reclassify.delay(str(job.pk)))
+    return job
+
+
+def reclassification_run(*, job_id) -> Reclassification:
+    """Run a queued job in batches of customers, one transaction each, recording progress.
+    A job that is already running or finished is left alone (a retried task does nothing)."""
+    claimed = Reclassification.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING
+    )
+    job = Reclassification.objects.select_related("product").get(pk=job_id)
+    if not claimed:
+        return job
+    try:
+        bounds = batch_bounds(product=job.product, batch_size=RECLASSIFICATION_BATCH)
+        Reclassification.objects.filter(pk=job.pk).update(batches=len(bounds))
+        for lo, hi in bounds:
+            changed = classify(product=job.product, lo=lo, hi=hi)
+            Reclassification.objects.filter(pk=job.pk).update(
+                batches_done=F("batches_done") + 1, changed=F("changed") + changed
+            )
+    except Exception as error:
+        Reclassification.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        raise
+    Reclassification.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def reclassify_all() -> int:
+    """The nightly job: bring every product's class history in line with its inputs."""
+    return sum(classify(product=product) for product in Product.objects.all())
+
+
+@transaction.atomic
+def override_create(
+    *, by: User, customer: Customer, product: Product, klass, reason, valid_from=None
+) -> ClassOverride:
+    """A manager's class for a customer and product from `valid_from` (default today) until
+    cleared. It ends an override in force then; it cannot start before a later one."""
+    if not can_override_classes(by):
+        raise PermissionDenied
+    if not Customer.objects.for_user(by).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": _("Choose a customer of your district.")})
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Give the reason for the override.")
+    if not customer.is_prescriber:
+        errors["customer"] = _("Non-prescribers are always class N; they cannot be overridden.")
+    elif klass == "N":
+        errors["klass"] = _("A prescriber cannot be class N.")
+    elif klass not in PRESCRIBER_CLASSES:
+        errors["klass"] = _("Choose a class from A to D.")
+    if errors:
+        raise ValidationError(errors)
+    valid_from = valid_from or timezone.localdate()
+    overrides = ClassOverride.objects.select_for_update().filter(customer=customer, product=product)
+    if overrides.filter(valid_from__gte=valid_from).exists():
+        raise ValidationError(
+            {"valid_from": _("An override starts on or after this day; clear it first.")}
+        )
+    overrides.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=valid_from)).update(
+        cleared_on=valid_from, cleared_by=by
+    )
+    override = ClassOverride(
+        customer=customer,
+        product=product,
+        klass=klass,
+        reason=reason.strip(),
+        valid_from=valid_from,
+        author=by,
+    )
+    override.full_clean()
+    override.save()
+    classify(product=product, customer=customer.pk)
+    return override
+
+
+@transaction.atomic
+def override_clear(*, by: User, override: ClassOverride, on=None) -> ClassOverride:
+    """End an override: from `on` (default today) the computed class applies again."""
+    if not can_override_classes(by):
+        raise PermissionDenied
+    override = ClassOverride.objects.for_user(by).select_for_update().get(pk=override.pk)
+    on = on or timezone.localdate()
+    if override.cleared_on is not None and override.cleared_on <= on:
+        raise ValidationError({"cleared_on": _("This override is already cleared.")})
+    override.cleared_on = max(on, override.valid_from)
+    override.cleared_by = by
+    override.save()
+    classify(product=override.product, customer=override.customer_id)
+    return override

@@ -54,6 +54,8 @@ def wipe():
     Alignment.objects.all().delete()
     Customer.objects.all().delete()
     for model in [
+        "customers.Reclassification",
+        "customers.Threshold",
         "customers.Department",
         "customers.Institution",
         "org.Absence",
@@ -70,7 +72,11 @@ def wipe():
 
 
 def snapshot():
-    return sorted(Customer.objects.values_list("name", "institution__name", "title", "is_kol"))
+    from customers.models import ClassHistory
+
+    return sorted(
+        Customer.objects.values_list("name", "institution__name", "title", "is_kol")
+    ) + sorted(ClassHistory.objects.values_list("customer__name", "product__code", "klass"))
 
 
 def test_the_same_seed_gives_the_same_demo():
@@ -89,3 +95,15 @@ def test_scale_grows_institutions_customers_and_territories():
     assert Institution.objects.count() == 80
     assert Customer.objects.count() >= 1100
     assert Territory.objects.exclude(rep=None).count() == 24
+
+
+def test_every_demo_prescriber_of_a_team_has_a_class_for_its_products_and_classes_vary():
+    from customers.models import ClassHistory, ClassOverride
+
+    load()
+
+    current = ClassHistory.objects.filter(valid_to=None)
+    assert set(current.values_list("klass", flat=True)) == {"A", "B", "C", "D"}
+    assert not current.filter(customer__kind="non_prescriber").exists()
+    assert ClassOverride.objects.count() == 2
+    assert ClassHistory.objects.filter(cause="threshold", valid_from="2026-10-01").exists()

@@ -191,6 +191,7 @@ class Demo:
         self.scale = scale
         self.password = make_password(PASSWORD)
         self.logins = []
+        self.prescribers = []  # (customer, team code)
 
     def person(self):
         (surname, surname_en), (given, given_en) = self.rng.choice(SURNAMES), self.rng.choice(GIVEN)
@@ -218,11 +219,13 @@ class Demo:
         self.calendar()
         institutions = self.institutions()
         customers, alignments = self.customers(institutions, territories)
+        measures = self.segmentation(admin, teams)
         counts = {
             "territories": len(territories),
             "institutions": len(institutions),
             "customers": len(customers),
             "alignments": len(alignments),
+            "measures": len(measures),
         }
         return self.logins, counts
 
@@ -334,6 +337,7 @@ class Demo:
                 for _ in range(2 if institution.kind == InstitutionKind.HOSPITAL else 1):
                     customer = self.prescriber(institution, own[name], specialty)
                     customers.append(customer)
+                    self.prescribers.append((customer, team))
                     alignments.append(self.align(customer, team_territory[team]))
                     if self.rng.random() < 0.05:  # two teams see the same doctor
                         other = cv if team == "ONC" else onc
@@ -360,6 +364,82 @@ class Demo:
         ]
         Alignment.objects.bulk_create(alignments + history)
         return customers, alignments + history
+
+    def segmentation(self, admin, teams):
+        """Thresholds per product from 1 January (one raised on 1 October), potential and
+        support of every prescriber for each product of their team (some re-measured on 1 July),
+        two overrides by a DM, then the class history of every product."""
+        from customers.classification import classify
+        from customers.models import ClassOverride, Measure, Threshold
+
+        products = {code: list(team.products.order_by("code")) for code, team in teams.items()}
+        thresholds, measures = [], []
+        for team_products in products.values():
+            for product in team_products:
+                thresholds.append(
+                    Threshold(
+                        product=product,
+                        potential_min=40,
+                        support_min=10,
+                        valid_from=START,
+                        reason="年度分级标准 Annual segmentation",
+                        author=admin,
+                    )
+                )
+        thresholds.append(
+            Threshold(
+                product=products["ONC"][0],
+                potential_min=50,
+                support_min=12,
+                valid_from=date(2026, 10, 1),
+                reason="Q4 市场扩大 Market grew in Q4",
+                author=admin,
+            )
+        )
+        for customer, team in self.prescribers:
+            for product in products[team]:
+                potential = round(self.rng.lognormvariate(3.4, 0.6), 1)
+                support = round(potential * self.rng.betavariate(2, 5), 1)
+                measures.append(self.measure(customer, product, potential, support, START, admin))
+                if self.rng.random() < 0.3:
+                    potential = round(potential * self.rng.uniform(0.8, 1.4), 1)
+                    support = round(min(potential, support * self.rng.uniform(0.7, 1.8)), 1)
+                    measures.append(
+                        self.measure(customer, product, potential, support, date(2026, 7, 1), admin)
+                    )
+        Threshold.objects.bulk_create(thresholds)
+        Measure.objects.bulk_create(measures)
+        dm = self.districts["SH"].dm
+        for (customer, team), klass, reason in zip(
+            self.prescribers[:2],
+            ["A", "B"],
+            ["新任科主任，学术影响大 New head of department", "牵头多中心研究 Leads a trial"],
+            strict=True,
+        ):
+            ClassOverride.objects.create(
+                customer=customer,
+                product=products[team][0],
+                klass=klass,
+                reason=reason,
+                valid_from=date(2026, 9, 1),
+                author=dm,
+            )
+        for team_products in products.values():
+            for product in team_products:
+                classify(product=product)
+        return measures
+
+    def measure(self, customer, product, potential, support, valid_from, author):
+        from customers.models import Measure
+
+        return Measure(
+            customer=customer,
+            product=product,
+            potential=potential,
+            support=support,
+            valid_from=valid_from,
+            author=author,
+        )
 
     def pick(self, territories, index):
         return territories[index % len(territories)]

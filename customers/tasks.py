@@ -1,0 +1,17 @@
+"""Celery tasks of the segmentation: thin wrappers of services, taking ids."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def reclassify(job_id: str):
+    from . import services
+
+    services.reclassification_run(job_id=job_id)
+
+
+@shared_task
+def reclassify_all():
+    from . import services
+
+    services.reclassify_all()
