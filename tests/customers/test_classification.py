@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from customers import services
 from customers.classification import classify
 from customers.models import ClassHistory, ClassOverride, Measure, Threshold
-from customers.selectors import class_on, customer_classes
+from customers.selectors import class_on, customer_classes, threshold_preview
 from org.models import Role
 from tests.factories import CustomerFactory, ProductFactory, UserFactory
 
@@ -348,3 +348,43 @@ def check_random_history(world, measures, thresholds, overrides, recompute_at, r
             1
         ):
             assert (before.klass, before.source) != (after.klass, after.source)
+
+
+def test_the_preview_counts_who_would_move_without_writing_anything(world, admin):
+    product = ProductFactory()
+    services.threshold_save(
+        by=admin, product=product, potential_min=10, support_min=10, valid_from=D(2026, 1, 1)
+    )
+    doctors = [CustomerFactory(territory=world.tx) for _ in range(4)]
+    for doctor, (potential, support) in zip(
+        doctors, [(20, 20), (20, 5), (12, 20), (5, 5)], strict=True
+    ):
+        services.measure_save(
+            by=admin,
+            customer=doctor,
+            product=product,
+            potential=potential,
+            support=support,
+            valid_from=D(2026, 1, 1),
+        )
+    services.override_create(
+        by=admin,
+        customer=doctors[2],
+        product=product,
+        klass="A",
+        reason="KOL",
+        valid_from=D(2026, 1, 1),
+    )
+    before = list(ClassHistory.objects.values_list("id", flat=True))
+
+    preview = threshold_preview(product=product, potential_min=15, support_min=10, on=D(2026, 3, 1))
+
+    assert preview["matrix"] == {("A", "A"): 2, ("B", "B"): 1, ("D", "D"): 1}
+    preview = threshold_preview(product=product, potential_min=25, support_min=10, on=D(2026, 3, 1))
+    assert preview["matrix"] == {("A", "C"): 1, ("A", "A"): 1, ("B", "D"): 1, ("D", "D"): 1}
+    assert (preview["moved"], preview["total"]) == (2, 4)
+    assert {(m["customer"], m["old"], m["new"]) for m in preview["movers"]} == {
+        (doctors[0], "A", "C"),
+        (doctors[1], "B", "D"),
+    }
+    assert list(ClassHistory.objects.values_list("id", flat=True)) == before
