@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -208,7 +209,7 @@ def test_a_customer_who_becomes_a_non_prescriber_is_n(world, admin):
 
     assert not ClassHistory.objects.filter(customer=world.cx).exists()
     world.cx.refresh_from_db()
-    classes = customer_classes(world.rep_x, world.cx, datetime.date.today())
+    classes = customer_classes(world.rep_x, world.cx, timezone.localdate())
     assert [t["klass"] for t in classes["territories"]] == ["N"]
 
 
@@ -221,7 +222,7 @@ def test_the_class_in_a_territory_is_the_highest_of_its_team_products(world, adm
             by=admin, customer=world.cx, product=product, potential=potential, support=support
         )
 
-    classes = customer_classes(world.rep_x, world.cx, datetime.date.today())
+    classes = customer_classes(world.rep_x, world.cx, timezone.localdate())
 
     assert {p["product"]: p["klass"] for p in classes["products"]} == {
         one: "C",
@@ -388,3 +389,24 @@ def test_the_preview_counts_who_would_move_without_writing_anything(world, admin
         (doctors[1], "B", "D"),
     }
     assert list(ClassHistory.objects.values_list("id", flat=True)) == before
+
+
+def test_a_retried_job_does_nothing_and_the_nightly_job_repairs_drift(world, admin):
+    from customers import tasks
+    from customers.models import Reclassification
+
+    product = ProductFactory()
+    services.threshold_save(by=admin, product=product, potential_min=1, support_min=1)
+    services.measure_save(by=admin, customer=world.cx, product=product, potential=2, support=2)
+    job = Reclassification.objects.get()
+    tasks.reclassify(str(job.pk))
+    job.refresh_from_db()
+    assert (job.status, job.batches, job.batches_done) == ("done", 1, 1)
+
+    tasks.reclassify(str(job.pk))  # a retry of a finished job
+    job.refresh_from_db()
+    assert (job.status, job.batches_done) == ("done", 1)
+
+    ClassHistory.objects.filter(customer=world.cx).update(klass="D")  # drift
+    tasks.reclassify_all()
+    assert class_on(customer=world.cx, product=product, day=timezone.localdate()).klass == "A"
