@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from calls import api as calls_api
+from calls import views as calls_views
 from customers import api as customers_api
 from org import api as org_api
 from org import views as org_views
@@ -21,10 +23,22 @@ router.register("institutions", customers_api.InstitutionViewSet, basename="inst
 router.register("departments", customers_api.DepartmentViewSet, basename="department")
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("alignments", customers_api.AlignmentViewSet, basename="alignment")
+router.register("measures", customers_api.MeasureViewSet, basename="measure")
+router.register("thresholds", customers_api.ThresholdViewSet, basename="threshold")
+router.register(
+    "reclassifications", customers_api.ReclassificationViewSet, basename="reclassification"
+)
+router.register("overrides", customers_api.OverrideViewSet, basename="override")
+router.register("calls", calls_api.CallViewSet, basename="call")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
     path("me/", org_api.MeView.as_view(), name="me"),
+    path(
+        "measures/import/",
+        customers_api.MeasureImportView.as_view({"post": "create"}),
+        name="measure-import",
+    ),
     *router.urls,
 ]
 
@@ -33,7 +47,7 @@ admin.site.site_title = _("Baifang")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", calls_views.home, name="home"),  # a rep's Today; org's overview for the others
     path("language/", org_views.language_set, name="language_set"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -42,6 +56,7 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("customers/", include("customers.urls")),
+    path("calls/", include("calls.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

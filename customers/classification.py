@@ -184,7 +184,8 @@ def classify(*, product: Product, customer=None, lo=None, hi=None) -> int:
                    d.cause, d.note, d.author_id, %(now)s
             FROM {DESIRED} d
             WHERE NOT EXISTS (
-                SELECT 1 FROM {HISTORY} h WHERE h.product_id = %(product)s AND {SAME_ROW})""",
+                SELECT 1 FROM {HISTORY} h
+                WHERE h.product_id = %(product)s AND {history_scope} AND {SAME_ROW})""",
             params,
         )
         inserted = cursor.rowcount
@@ -211,15 +212,20 @@ def classify_customer(*, customer) -> int:
 def batch_bounds(*, product: Product, batch_size: int):
     """Customer-id boundaries splitting the measured prescribers of `product` into batches:
     [(lo, hi), ...] with lo inclusive, hi exclusive (None: open)."""
-    from .models import Measure
-
-    ids = (
-        Measure.objects.filter(product=product, customer__kind=CustomerKind.PRESCRIBER)
-        .values_list("customer_id", flat=True)
-        .distinct()
-        .order_by("customer_id")
-    )
-    total = ids.count()
-    cuts = [ids[i] for i in range(batch_size, total, batch_size)]
+    # One query returning only the cuts (not the ids of every customer, nor a query per cut).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT customer_id FROM (
+                SELECT customer_id, ROW_NUMBER() OVER (ORDER BY customer_id) AS n
+                FROM (SELECT DISTINCT m.customer_id
+                      FROM customers_measure m
+                      JOIN customers_customer cu ON cu.id = m.customer_id
+                      WHERE m.product_id = %s AND cu.kind = %s) measured
+            ) numbered
+            WHERE n > 1 AND (n - 1) %% %s = 0
+            ORDER BY customer_id""",
+            [_db(product.pk), CustomerKind.PRESCRIBER, batch_size],
+        )
+        cuts = [Customer._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
     edges = [None, *cuts, None]
     return list(itertools.pairwise(edges))

@@ -8,7 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import Territory, not_ended_by
 
-from .models import Alignment, Customer, CustomerKind, Department, Institution
+from . import selectors
+from .models import Alignment, Customer, CustomerKind, Department, Institution, Klass
+
+UNCLASSIFIED = "none"
 
 
 def _institutions(request):
@@ -28,7 +31,9 @@ def _departments(request):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    """Narrows the already-scoped customer list (search, institution, department, kind, KOL)."""
+    """Narrows the already-scoped customer list (search, institution, department, kind, KOL,
+    class). Every customer gets a `klass`: the class in the chosen territory, else in the
+    user's visible territories (today)."""
 
     q = django_filters.CharFilter(
         label=_("Search"), method="filter_q", widget=forms.TextInput(attrs={"type": "search"})
@@ -54,10 +59,29 @@ class CustomerFilter(django_filters.FilterSet):
             choices=[("", _("KOL or not")), ("true", _("KOL only")), ("false", _("Not KOL"))]
         ),
     )
+    klass = django_filters.ChoiceFilter(
+        label=_("class"),
+        choices=[*Klass.choices, (UNCLASSIFIED, _("Unclassified"))],
+        empty_label=_("All classes"),
+        method="filter_klass",
+    )
 
     class Meta:
         model = Customer
-        fields = ["q", "territory", "institution", "department", "kind", "is_kol"]
+        fields = ["q", "territory", "institution", "department", "kind", "is_kol", "klass"]
+
+    def filter_queryset(self, queryset):
+        territory = self.form.cleaned_data.get("territory")
+        if territory is not None:
+            queryset = selectors.with_territory_klass(queryset, territory)
+        elif self.request is not None:
+            queryset = selectors.with_klass(queryset, self.request.user)
+        return super().filter_queryset(queryset)
+
+    def filter_klass(self, queryset, name, value):
+        if value == UNCLASSIFIED:
+            return queryset.filter(klass__isnull=True)
+        return queryset.filter(klass=value)
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)

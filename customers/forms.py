@@ -1,9 +1,10 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.models import Territory
+from org.models import Product, Territory
 
-from .models import Customer, Department, Institution
+from .models import PRESCRIBER_CLASSES, Customer, Department, Institution, Klass
 from .services import CUSTOMER_FIELDS
 
 
@@ -46,3 +47,33 @@ class CustomerForm(forms.ModelForm):
             self.fields["territory"].queryset = territories
             if len(territories) == 1:
                 self.fields["territory"].initial = territories[0]
+
+
+class OverrideForm(forms.Form):
+    """A manager's class for one product of a customer; services.override_create judges it.
+
+    The class field accepts N too (only A–D are offered) so that the service names the rule
+    ("A prescriber cannot be class N") rather than a generic "not a valid choice"."""
+
+    product = forms.ModelChoiceField(label=_("product"), queryset=Product.objects.none())
+    klass = forms.ChoiceField(label=_("class"), choices=Klass.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for the override.")},
+    )
+    valid_from = forms.DateField(
+        label=_("valid from"),
+        required=False,
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The override applies from this day until it is cleared."),
+    )
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(pk__in=[p.pk for p in products])
+        if len(products) == 1:
+            self.fields["product"].initial = products[0].pk
+        self.fields["klass"].widget.choices = [(k, Klass(k).label) for k in PRESCRIBER_CLASSES]

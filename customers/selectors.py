@@ -142,8 +142,13 @@ def klass_counts(user, day=None):
     rows = (
         Alignment.objects.filter(in_force_on(day), territory__in=Territory.objects.for_user(user))
         .annotate(
+            # The territories queryset sits three subqueries deep in territory_klass (class
+            # history → promoting alignment → territory__in): a single OuterRef would name the
+            # promoting alignment's own territory and count every territory of the customer.
             klass=territory_klass(
-                Territory.objects.filter(pk=OuterRef("territory")), day, "customer_id"
+                Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
+                day,
+                "customer_id",
             )
         )
         .values("territory", "klass")
@@ -178,9 +183,9 @@ def customer_classes(user, customer, day):
             measures.setdefault(measure.product_id, measure)
         overrides = {
             o.product_id: o
-            for o in ClassOverride.objects.filter(customer=customer, valid_from__lte=day).filter(
-                Q(cleared_on__isnull=True) | Q(cleared_on__gt=day)
-            )
+            for o in ClassOverride.objects.filter(customer=customer, valid_from__lte=day)
+            .filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=day))
+            .select_related("author")
         }
         thresholds = {}
         for threshold in Threshold.objects.filter(valid_from__lte=day).order_by(
@@ -302,3 +307,172 @@ def threshold_preview(*, product, potential_min, support_min, on, movers=100):
             for customer_id, potential, support, old, new in rows
         ],
     }
+
+
+# Segmentation reads of the customer pages (list counts, territory filter, overrides).
+
+
+def with_territory_klass(customers, territory, day=None):
+    """Annotate `klass`: the class of each customer in one `territory` on `day` (default today),
+    as klass_counts counts it, so a count and the list it links to agree."""
+    day = day or timezone.localdate()
+    return customers.annotate(klass=territory_klass(Territory.objects.filter(pk=territory.pk), day))
+
+
+def klass_count_table(user, day=None):
+    """The counts table of the customer list: one row per visible territory with customers
+    aligned on `day`, each {"territory", "counts": [(klass or None, n), ...] in A, B, C, D, N,
+    unclassified order, "total"}. Two queries."""
+    counts = klass_counts(user, day)
+    order = [*Klass.values, None]
+    territories = (
+        Territory.objects.for_user(user)
+        .filter(pk__in=list(counts))
+        .select_related("team")
+        .order_by("code")
+    )
+    return [
+        {
+            "territory": territory,
+            "counts": [(klass, counts[territory.pk].get(klass, 0)) for klass in order],
+            "total": sum(counts[territory.pk].values()),
+        }
+        for territory in territories
+    ]
+
+
+def override_get(user, customer, pk):
+    """An override of `customer` the user may see, or 404."""
+    return get_object_or_404(
+        ClassOverride.objects.for_user(user).filter(customer=customer).select_related("product"),
+        pk=pk,
+    )
+
+
+# The admin Segmentation pages.
+
+
+def threshold_on(*, product, day):
+    """The threshold of `product` in force on `day`, or None."""
+    return (
+        Threshold.objects.filter(product=product, valid_from__lte=day)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def segmentation_class_counts(*, day, product=None):
+    """{product_id: {"A": n, …, "D": n, "override": n}}: the prescribers holding each class of
+    each product (or of `product` only) on `day`, and how many of them by an override."""
+    rows = ClassHistory.objects.filter(in_force_on(day))
+    if product is not None:
+        rows = rows.filter(product=product)
+    counts = {}
+    for row in rows.values("product", "klass", "source").annotate(n=Count("id")):
+        by_product = counts.setdefault(row["product"], {})
+        by_product[row["klass"]] = by_product.get(row["klass"], 0) + row["n"]
+        if row["source"] == "override":
+            by_product["override"] = by_product.get("override", 0) + row["n"]
+    return counts
+
+
+def segmentation_products(day=None):
+    """The products (active first) with the thresholds in force on `day` (default today:
+    `potential_min`, `support_min`, `threshold_from`, None without one) and `counts` per class
+    (see segmentation_class_counts). Two queries whatever the number of products."""
+    day = day or timezone.localdate()
+    in_force = Threshold.objects.filter(product=OuterRef("pk"), valid_from__lte=day).order_by(
+        "-valid_from"
+    )
+    products = list(
+        Product.objects.annotate(
+            potential_min=Subquery(in_force.values("potential_min")[:1]),
+            support_min=Subquery(in_force.values("support_min")[:1]),
+            threshold_from=Subquery(in_force.values("valid_from")[:1]),
+        ).order_by("-is_active", "code")
+    )
+    counts = segmentation_class_counts(day=day)
+    for product in products:
+        product.counts = counts.get(product.pk, {})
+    return products
+
+
+def _scatter_sql():
+    return """
+    WITH measures AS (
+        SELECT m.customer_id, m.potential, m.support, cu.name,
+               ROW_NUMBER() OVER (
+                   PARTITION BY m.customer_id ORDER BY m.valid_from DESC) AS n
+        FROM customers_measure m
+        JOIN customers_customer cu ON cu.id = m.customer_id AND cu.kind = 'prescriber'
+        WHERE m.product_id = %(product)s AND m.valid_from <= %(on)s
+    ),
+    points AS (
+        SELECT m.customer_id, m.name, m.potential, m.support, h.klass, h.source,
+               ROW_NUMBER() OVER (ORDER BY m.customer_id) AS i,
+               COUNT(*) OVER () AS total,
+               MAX(m.potential) OVER () AS max_potential,
+               MAX(m.support) OVER () AS max_support
+        FROM measures m
+        LEFT JOIN customers_classhistory h ON h.customer_id = m.customer_id
+             AND h.product_id = %(product)s AND h.valid_from <= %(on)s
+             AND (h.valid_to IS NULL OR h.valid_to >= %(on)s)
+        WHERE m.n = 1
+    )
+    SELECT customer_id, name, potential, support, klass, source, total, max_potential,
+           max_support
+    FROM points
+    WHERE total <= %(limit)s OR (i * %(limit)s) / total > ((i - 1) * %(limit)s) / total
+    ORDER BY i
+    """
+
+
+def scatter_points(*, product, on, limit=3000):
+    """The prescribers of `product` with measures in force on `on` — potential, support and their
+    class on that day (`klass`, `source`; None when unclassified) — for the scatter plot.
+
+    One query. With more than `limit` of them it returns an evenly spaced sample of `limit` in
+    customer-id order (deterministic). Returns {"points": [dict, ...], "total": n,
+    "max_potential": x, "max_support": y} (maxima over all of them, None when there are none)."""
+    from decimal import Decimal
+
+    from django.db import connection
+
+    params = {
+        "product": Product._meta.pk.get_db_prep_value(product.pk, connection),
+        "on": on,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_scatter_sql(), params)
+        rows = cursor.fetchall()
+    field = Customer._meta.pk
+    result = {"points": [], "total": 0, "max_potential": None, "max_support": None}
+    for customer_id, name, potential, support, klass, source, total, pmax, smax in rows:
+        result["points"].append(
+            {
+                "customer": field.to_python(customer_id),
+                "name": name,
+                "potential": Decimal(str(potential)),
+                "support": Decimal(str(support)),
+                "klass": klass,
+                "source": source,
+            }
+        )
+        result.update(total=total, max_potential=Decimal(str(pmax)), max_support=Decimal(str(smax)))
+    return result
+
+
+def threshold_versions(product):
+    """Every threshold of a product, newest `valid_from` first, with its author."""
+    return (
+        Threshold.objects.filter(product=product).select_related("author").order_by("-valid_from")
+    )
+
+
+def threshold_moved_count(threshold):
+    """How many prescribers changed class on the day `threshold` took effect because of it
+    (class history rows it started), once its reclassification has run."""
+    return ClassHistory.objects.filter(
+        product_id=threshold.product_id, valid_from=threshold.valid_from, cause="threshold"
+    ).count()

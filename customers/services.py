@@ -182,6 +182,8 @@ def measure_save(
     measure = Measure.objects.select_for_update().filter(
         customer=customer, product=product, valid_from=valid_from
     ).first() or Measure(customer=customer, product=product, valid_from=valid_from)
+    if not measure._state.adding and (measure.potential, measure.support) == (potential, support):
+        return measure  # the same measure again: no new version, nothing to reclassify
     measure.potential, measure.support, measure.author = potential, support, by
     measure.full_clean(validate_unique=False)
     measure.save()

@@ -5,11 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .filters import CustomerFilter
-from .forms import CustomerForm
+from .forms import CustomerForm, OverrideForm
 from .models import Customer
 
 
@@ -33,6 +35,7 @@ def customer_list(request):
             "page": page,
             "query": query.urlencode(),
             "can_edit": services.can_edit_customers(request.user),
+            "klass_table": selectors.klass_count_table(request.user),
         },
     )
 
@@ -45,7 +48,10 @@ def customer_detail(request, pk):
         "customers/customer_detail.html",
         {
             "customer": customer,
+            "classes": selectors.customer_classes(request.user, customer, timezone.localdate()),
+            "timeline": selectors.class_timeline(request.user, customer),
             "can_edit": services.can_edit_customers(request.user),
+            "can_override": customer.is_prescriber and services.can_override_classes(request.user),
         },
     )
 
@@ -125,7 +131,9 @@ def institution_list(request):
 @login_required
 def institution_detail(request, pk):
     institution = selectors.institution_get(request.user, pk)
-    customers = selectors.customer_list(request.user).filter(institution=institution)
+    customers = selectors.with_klass(
+        selectors.customer_list(request.user).filter(institution=institution), request.user
+    )
     return render(
         request,
         "customers/institution_detail.html",
@@ -141,7 +149,9 @@ def institution_detail(request, pk):
 @login_required
 def department_detail(request, pk):
     department = selectors.department_get(request.user, pk)
-    customers = selectors.customer_list(request.user).filter(department=department)
+    customers = selectors.with_klass(
+        selectors.customer_list(request.user).filter(department=department), request.user
+    )
     return render(
         request,
         "customers/department_detail.html",
@@ -151,3 +161,60 @@ def department_detail(request, pk):
             "can_edit": services.can_edit_customers(request.user),
         },
     )
+
+
+@login_required
+def override_create(request, pk):
+    """A DM (own district) or an admin sets a customer's class for a product, with a reason."""
+    if not services.can_override_classes(request.user):
+        raise PermissionDenied
+    customer = selectors.customer_get(request.user, pk)
+    classes = selectors.customer_classes(request.user, customer, timezone.localdate())
+    form = OverrideForm(
+        request.POST or None,
+        products=[row["product"] for row in classes["products"]],
+        initial={"product": request.GET.get("product")} if request.GET.get("product") else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        override = _save_form(
+            request,
+            form,
+            lambda data: services.override_create(by=request.user, customer=customer, **data),
+        )
+        if override is not None:
+            messages.success(
+                request,
+                _("%(product)s: class %(klass)s from %(day)s.")
+                % {
+                    "product": override.product,
+                    "klass": override.klass,
+                    "day": override.valid_from.isoformat(),
+                },
+            )
+            return redirect("customers:detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/override_form.html",
+        {"customer": customer, "form": form, "classes": classes},
+    )
+
+
+@login_required
+@require_POST
+def override_clear(request, pk, override_pk):
+    """End an override from today: the computed class applies again."""
+    if not services.can_override_classes(request.user):
+        raise PermissionDenied
+    customer = selectors.customer_get(request.user, pk)
+    override = selectors.override_get(request.user, customer, override_pk)
+    try:
+        services.override_clear(by=request.user, override=override)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(product)s: override cleared; the computed class applies again.")
+            % {"product": override.product},
+        )
+    return redirect("customers:detail", pk=customer.pk)

@@ -10,6 +10,7 @@ NAVIGATION = [
     ("calls:list", _("Calls"), "all"),
     ("planning:list", _("Plans"), "all"),
     ("reports:dashboard", _("Reports"), "all"),
+    ("customers:segmentation", _("Segmentation"), "admin"),
     ("admin:index", _("Admin"), "admin"),
 ]
 
@@ -33,4 +34,8 @@ def navigation(request):
                 "active": request.path == url if url == "/" else request.path.startswith(url),
             }
         )
+    # Nested sections (/customers/segmentation/ in /customers/): only the longest match is current.
+    longest = max((len(item["url"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
     return {"nav_items": items, "languages": Language.choices}

@@ -88,6 +88,19 @@ def test_messages_follow_the_accept_language(world):
     assert response.json()["detail"] == "身份认证信息未提供。"
 
 
+@pytest.mark.parametrize(
+    ("language", "message"), [("zh-hans", "该字段是必填项。"), ("en", "required")]
+)
+def test_a_token_client_is_answered_in_its_users_language(world, api, language, message):
+    world.admin.language = language
+    world.admin.save()
+
+    response = api(world.admin).post("/api/v1/regions/", {}, format="json")
+
+    assert response.status_code == 400
+    assert message in response.json()["errors"]["name"][0]
+
+
 def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, world):
     schema = client.get("/api/schema/")
     docs = client.get("/api/docs/")

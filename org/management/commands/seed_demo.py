@@ -227,6 +227,9 @@ class Demo:
             "alignments": len(alignments),
             "measures": len(measures),
         }
+        from calls.demo import seed_calls  # calls builds on org and customers
+
+        counts.update(seed_calls(self.rng))
         return self.logins, counts
 
     def organisation(self):

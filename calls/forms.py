@@ -1,0 +1,270 @@
+"""The 30-second call form: sensible defaults, the team's products with their key messages as
+checkboxes, materials with quantities. The rules are the service's; the form only collects."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import AdoptionStage
+
+from .models import Channel
+
+PLAN_FIELDS = (
+    "customers",
+    "date",
+    "start_time",
+    "duration_minutes",
+    "channel",
+    "is_pim",
+    "objective",
+)
+
+
+def _textarea(rows=2, **attrs):
+    return forms.Textarea(attrs={"rows": rows, **attrs})
+
+
+class CallForm(forms.Form):
+    """`mode`: "log" (a completed call), "plan" (a planned call), "amend" (asks for a reason)."""
+
+    customers = forms.ModelMultipleChoiceField(
+        label=_("Attendees"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one customer.")},
+    )
+    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("start time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("minutes"),
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "step": 5}),
+    )
+    channel = forms.ChoiceField(
+        label=_("channel"), choices=Channel.choices, widget=forms.RadioSelect
+    )
+    is_pim = forms.BooleanField(
+        label=_("PIM (院内会 / 科室会)"),
+        required=False,
+        help_text=_("A product information meeting with several attendees."),
+    )
+    objective = forms.CharField(label=_("objective"), required=False, widget=_textarea())
+    commitment_measurable = forms.CharField(
+        label=_("measurable commitment"),
+        required=False,
+        widget=_textarea(placeholder=_("e.g. try it on 3 suitable patients")),
+    )
+    commitment_next_appointment = forms.CharField(
+        label=_("next appointment"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Thursday after the clinic")}),
+    )
+    next_objective = forms.CharField(
+        label=_("next call objective"), required=False, widget=_textarea()
+    )
+    co_visitor = forms.ModelChoiceField(
+        label=_("co-visit by"), queryset=None, required=False, empty_label=_("No co-visit")
+    )
+    notes = forms.CharField(label=_("notes"), required=False, widget=_textarea(3))
+    reason = forms.CharField(
+        label=_("Why does the call need a correction?"), widget=_textarea(), required=True
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        attendees,
+        products,
+        materials,
+        co_visitors,
+        mode="log",
+        call=None,
+        customer=None,
+    ):
+        self.products = list(products)
+        self.materials = list(materials)
+        self.mode = mode
+        super().__init__(data, initial=self._initial(call, customer))
+        self.fields["customers"].queryset = attendees
+        self.fields["customers"].label_from_instance = lambda c: (
+            f"{c.name}{' · ' + c.department.name if c.department else ''}"
+            f"{' · ' + c.title if c.title else ''}"
+        )
+        self.fields["co_visitor"].queryset = co_visitors
+        for index, product in enumerate(self.products):
+            self.fields[f"p{index}_on"] = forms.BooleanField(label=str(product), required=False)
+            self.fields[f"p{index}_km"] = forms.MultipleChoiceField(
+                label=_("key messages"),
+                required=False,
+                choices=[(str(m.pk), m.text) for m in product.active_key_messages],
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields[f"p{index}_feedback"] = forms.CharField(
+                label=_("customer feedback"), required=False, widget=_textarea()
+            )
+            self.fields[f"p{index}_stage"] = forms.ChoiceField(
+                label=_("adoption stage"),
+                required=False,
+                choices=[("", _("— not judged —")), *AdoptionStage.choices],
+            )
+        for index, material in enumerate(self.materials):
+            self.fields[f"m{index}"] = forms.IntegerField(
+                label=str(material),
+                required=False,
+                widget=forms.NumberInput(
+                    attrs={"inputmode": "numeric", "min": 0, "placeholder": "0"}
+                ),
+            )
+        if mode != "amend":
+            del self.fields["reason"]
+        if mode == "plan":
+            for name in list(self.fields):
+                if name not in PLAN_FIELDS:
+                    del self.fields[name]
+        self._initial_rows(call)
+
+    def _initial(self, call, customer):
+        if call is None:
+            now = timezone.localtime()
+            return {
+                "customers": [customer.pk] if customer else [],
+                "date": now.date(),
+                "start_time": now.time().replace(second=0, microsecond=0)
+                if self.mode != "plan"
+                else None,
+                "duration_minutes": 15,
+                "channel": Channel.FACE_TO_FACE,
+            }
+        initial = {
+            name: getattr(call, name)
+            for name in (
+                "date",
+                "start_time",
+                "duration_minutes",
+                "channel",
+                "is_pim",
+                "objective",
+                "commitment_measurable",
+                "commitment_next_appointment",
+                "next_objective",
+                "notes",
+            )
+        }
+        initial["customers"] = [a.customer_id for a in call.attendances.all()]
+        initial["co_visitor"] = call.co_visitor_id
+        if self.mode == "log" and call.status == "planned":
+            now = timezone.localtime()
+            if call.date > now.date():
+                initial["date"] = now.date()
+            initial["start_time"] = call.start_time or now.time().replace(second=0, microsecond=0)
+            initial["duration_minutes"] = call.duration_minutes or 15
+        return initial
+
+    def _initial_rows(self, call):
+        if call is None:
+            return
+        rows = {row.product_id: row for row in call.call_products.all()}
+        for index, product in enumerate(self.products):
+            row = rows.get(product.pk)
+            if row is not None and f"p{index}_on" in self.fields:
+                self.initial[f"p{index}_on"] = True
+                self.initial[f"p{index}_km"] = [str(m.pk) for m in row.key_messages.all()]
+                self.initial[f"p{index}_feedback"] = row.feedback
+                self.initial[f"p{index}_stage"] = row.adoption_stage
+        quantities = {row.material_id: row.quantity for row in call.call_materials.all()}
+        for index, material in enumerate(self.materials):
+            if material.pk in quantities and f"m{index}" in self.fields:
+                self.initial[f"m{index}"] = quantities[material.pk]
+
+    # What the template lays out.
+    def product_groups(self):
+        return [
+            {
+                "product": product,
+                "on": self[f"p{i}_on"],
+                "key_messages": self[f"p{i}_km"],
+                "feedback": self[f"p{i}_feedback"],
+                "stage": self[f"p{i}_stage"],
+            }
+            for i, product in enumerate(self.products)
+            if f"p{i}_on" in self.fields
+        ]
+
+    def material_rows(self):
+        return [
+            {"material": material, "field": self[f"m{i}"]}
+            for i, material in enumerate(self.materials)
+            if f"m{i}" in self.fields
+        ]
+
+    def service_kwargs(self):
+        """The keyword arguments of calls.services for the cleaned data."""
+        data = self.cleaned_data
+        kwargs = {
+            name: data[name]
+            for name in self.fields
+            if name in PLAN_FIELDS or name in _PLAIN_LOG_FIELDS
+        }
+        kwargs["customers"] = list(data["customers"])
+        if self.mode == "plan":
+            return kwargs
+        if kwargs.get("duration_minutes") is None:
+            kwargs["duration_minutes"] = None
+        products = []
+        for index, product in enumerate(self.products):
+            chosen = set(data[f"p{index}_km"])
+            messages = [m for m in product.active_key_messages if str(m.pk) in chosen]
+            feedback = data[f"p{index}_feedback"].strip()
+            stage = data[f"p{index}_stage"]
+            if data[f"p{index}_on"] or messages or feedback or stage:
+                products.append(
+                    {
+                        "product": product,
+                        "key_messages": messages,
+                        "feedback": feedback,
+                        "adoption_stage": stage,
+                    }
+                )
+        kwargs["products"] = products
+        kwargs["materials"] = [
+            {"material": material, "quantity": data[f"m{index}"]}
+            for index, material in enumerate(self.materials)
+            if data.get(f"m{index}") not in (None, 0)
+        ]
+        return kwargs
+
+
+_PLAIN_LOG_FIELDS = (
+    "commitment_measurable",
+    "commitment_next_appointment",
+    "next_objective",
+    "co_visitor",
+    "notes",
+)
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Log a call with"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Customer name, hospital or department"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Coaching comment"), widget=_textarea(3))
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), required=False, widget=_textarea())

@@ -1,0 +1,467 @@
+"""Calls (拜访): planned → completed / cancelled, their attendees, products and key messages,
+commitments, materials and samples, co-visits, group meetings (PIM), coaching and amendments.
+
+A call with several attendees is one record that counts as a call for every attendee
+(`CallAttendee`). Promotion is academic: there is deliberately no field for gifts, cash or
+payments; free text (notes) is the only place for remarks.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from customers.models import AdoptionStage, Customer, Department, Institution
+from org.models import CatalogueQuerySet, Product, ScopedQuerySet, SyncedModel, Territory
+
+
+class CallSettings(models.Model):
+    """The admin-editable rules of call logging (one row; `CallSettings.load()`)."""
+
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"),
+        default=7,
+        help_text=_("A completed call can be edited for this many days after it was logged."),
+    )
+    backdating_days = models.PositiveSmallIntegerField(
+        _("backdating limit (days)"),
+        default=7,
+        help_text=_("A completed call may be dated at most this many days in the past."),
+    )
+    sample_limit_per_quarter = models.PositiveIntegerField(
+        _("samples per customer and quarter"),
+        null=True,
+        blank=True,
+        default=10,
+        help_text=_(
+            "Most sample units a customer may receive in a calendar quarter; empty: no limit. "
+            "Samples handed over at a group call count for every attendee."
+        ),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("call settings")
+        verbose_name_plural = _("call settings")
+
+    def __str__(self):
+        return str(_("Call settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a singleton
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class KeyMessage(SyncedModel):
+    """A key message of a product (admin catalogue); reps tick the ones they delivered."""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="key_messages"
+    )
+    text = models.CharField(_("key message"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    objects = CatalogueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("key message")
+        verbose_name_plural = _("key messages")
+        ordering = ["product", "order", "text"]
+        indexes = [models.Index(fields=["product", "is_active"])]
+
+    def __str__(self):
+        return self.text
+
+
+class MaterialKind(models.TextChoices):
+    MATERIAL = "material", _("Promotional material")
+    SAMPLE = "sample", _("Sample")
+
+
+class Material(SyncedModel):
+    """Promotional material or a sample (admin catalogue); handed over with a quantity."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=MaterialKind.choices, default=MaterialKind.MATERIAL
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="materials",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    objects = CatalogueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("material or sample")
+        verbose_name_plural = _("materials and samples")
+        ordering = ["kind", "name"]
+        indexes = [models.Index(fields=["is_active", "kind"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_sample(self):
+        return self.kind == MaterialKind.SAMPLE
+
+
+class Channel(models.TextChoices):
+    FACE_TO_FACE = "face_to_face", _("Face to face")
+    PHONE = "phone", _("Phone")
+    VIDEO = "video", _("Video")
+    MEETING = "meeting", _("Meeting")
+
+
+class CallStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CallQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """Calls of the territories the user may see (a rep's own, a DM's district, …)."""
+        return self.filter(territory__in=Territory.objects.for_user(user))
+
+    def completed(self):
+        """Completed calls: the only ones that count (planned and cancelled never do)."""
+        return self.filter(status=CallStatus.COMPLETED)
+
+    def planned(self):
+        return self.filter(status=CallStatus.PLANNED)
+
+    def in_period(self, start, end):
+        """Calls dated in [start, end] (inclusive, local dates)."""
+        return self.filter(date__range=(start, end))
+
+    def with_customer(self, customer):
+        """Calls the customer attended (a group call counts for every attendee)."""
+        return self.filter(
+            Exists(CallAttendee.objects.filter(call=OuterRef("pk"), customer=customer))
+        )
+
+
+class Call(SyncedModel):
+    """One call (拜访) of a rep for a territory, with one or several attendees."""
+
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.PROTECT, related_name="calls"
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    customers = models.ManyToManyField(
+        Customer,
+        verbose_name=_("attendees"),
+        through="CallAttendee",
+        related_name="calls",
+    )
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("start time"), null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, _("The duration must be more than 0 minutes."))],
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.FACE_TO_FACE
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CallStatus.choices, default=CallStatus.COMPLETED
+    )
+    is_pim = models.BooleanField(
+        _("PIM (院内会 / 科室会)"),
+        default=False,
+        help_text=_("A product information meeting at the hospital or department."),
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.PROTECT, related_name="calls"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    objective = models.TextField(_("objective"), blank=True)
+    commitment_measurable = models.TextField(
+        _("measurable commitment"),
+        blank=True,
+        help_text=_("e.g. try the product on 3 suitable patients"),
+    )
+    commitment_next_appointment = models.CharField(
+        _("next appointment"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. Thursday after the outpatient clinic"),
+    )
+    next_objective = models.TextField(_("next call objective"), blank=True)
+    co_visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("co-visit by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="co_visits",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    completed_at = models.DateTimeField(_("logged at"), null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-date", "-start_time", "-created_at"]
+        indexes = [
+            models.Index(fields=["territory", "status", "date"]),
+            models.Index(fields=["territory", "date"]),
+            models.Index(fields=["rep", "date"]),
+            models.Index(fields=["status", "date"]),
+            models.Index(fields=["institution", "date"]),
+            models.Index(fields=["date", "start_time"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gt=0),
+                name="call_duration_positive",
+                violation_error_message=_("The duration must be more than 0 minutes."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.institution} ({self.get_status_display()})"
+
+    @property
+    def is_completed(self):
+        return self.status == CallStatus.COMPLETED
+
+    def locks_at(self, call_settings=None):
+        """When a completed call stops being editable (None: not completed, never locks)."""
+        if self.status != CallStatus.COMPLETED or self.completed_at is None:
+            return None
+        call_settings = call_settings or CallSettings.load()
+        return self.completed_at + timedelta(days=call_settings.grace_days)
+
+    def is_locked(self, call_settings=None, now=None):
+        locks_at = self.locks_at(call_settings)
+        return locks_at is not None and (now or timezone.now()) >= locks_at
+
+
+class CallAttendee(models.Model):
+    """A customer at a call: one row per attendee, so a group call counts for each of them."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,  # erasure of a customer's personal data on request
+        related_name="call_attendances",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("attendee")
+        verbose_name_plural = _("attendees")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "customer"], name="call_attendee_unique"),
+        ]
+        indexes = [models.Index(fields=["customer", "call"])]
+
+    def __str__(self):
+        return str(self.customer)
+
+
+class CallProduct(models.Model):
+    """A product discussed at a call: key messages delivered, feedback, adoption stage."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="call_products"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="call_products"
+    )
+    key_messages = models.ManyToManyField(
+        KeyMessage, verbose_name=_("key messages"), blank=True, related_name="call_products"
+    )
+    feedback = models.TextField(_("customer feedback"), blank=True)
+    adoption_stage = models.CharField(
+        _("adoption stage after the call"),
+        max_length=16,
+        choices=AdoptionStage.choices,
+        blank=True,
+    )
+    history = HistoricalRecords(m2m_fields=[key_messages])
+
+    class Meta:
+        verbose_name = _("product discussed")
+        verbose_name_plural = _("products discussed")
+        ordering = ["product__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "product"], name="call_product_unique"),
+        ]
+        indexes = [models.Index(fields=["product", "call"])]
+
+    def __str__(self):
+        return str(self.product)
+
+
+class CallMaterial(models.Model):
+    """Material or samples handed over at a call, counted."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="call_materials"
+    )
+    material = models.ForeignKey(
+        Material,
+        verbose_name=_("material or sample"),
+        on_delete=models.PROTECT,
+        related_name="call_materials",
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("material handed over")
+        verbose_name_plural = _("materials handed over")
+        ordering = ["material__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "material"], name="call_material_unique"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="call_material_quantity_positive",
+                violation_error_message=_("The quantity must be at least 1."),
+            ),
+        ]
+        indexes = [models.Index(fields=["material", "call"])]
+
+    def __str__(self):
+        return f"{self.material} × {self.quantity}"
+
+
+class CoachingCommentQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        return self.filter(call__in=Call.objects.for_user(user))
+
+
+class CoachingComment(SyncedModel):
+    """A manager's coaching on a rep's call (after a co-visit or from the record)."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="coaching_comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="coaching_comments",
+    )
+    text = models.TextField(_("comment"))
+    history = HistoricalRecords()
+
+    objects = CoachingCommentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("coaching comment")
+        verbose_name_plural = _("coaching comments")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["call", "created_at"])]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class AmendmentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AmendmentQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        return self.filter(call__in=Call.objects.for_user(user))
+
+    def pending(self):
+        return self.filter(status=AmendmentStatus.PENDING)
+
+
+class Amendment(SyncedModel):
+    """A correction of a locked call, requested by the rep and approved or rejected by the DM.
+
+    `changes` holds the proposed values (ids for references); on approval they are applied to
+    the call and the history keeps the original and every change.
+    """
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="amendments"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="amendments_requested",
+    )
+    reason = models.TextField(_("reason"))
+    changes = models.JSONField(_("proposed changes"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments_decided",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+    history = HistoricalRecords()
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("amendment request")
+        verbose_name_plural = _("amendment requests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=Q(status="pending"),
+                name="amendment_one_pending_per_call",
+                violation_error_message=_("This call already has an amendment waiting."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.call} · {self.get_status_display()}"

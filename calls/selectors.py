@@ -1,0 +1,297 @@
+"""Read paths for calls: scoped (`Call.objects.for_user`), with what each page shows fetched up
+front so that a page runs the same number of queries whatever the amount of data."""
+
+import datetime as dt
+from itertools import groupby
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from customers.models import Alignment, Customer
+from org.models import Product, Territory, User, not_ended_by
+
+from .models import (
+    Amendment,
+    AmendmentStatus,
+    Call,
+    CallAttendee,
+    CallMaterial,
+    CallProduct,
+    CallStatus,
+    CoachingComment,
+    KeyMessage,
+    Material,
+)
+
+
+def _attendees():
+    return Prefetch(
+        "attendances",
+        queryset=CallAttendee.objects.select_related("customer").order_by("customer__name"),
+    )
+
+
+def _products(with_messages=False):
+    queryset = CallProduct.objects.select_related("product")
+    if with_messages:
+        queryset = queryset.prefetch_related("key_messages")
+    return Prefetch("call_products", queryset=queryset)
+
+
+def call_list(user):
+    """Calls in scope with who, where and which products (for lists and the week view)."""
+    return (
+        Call.objects.for_user(user)
+        .select_related("territory", "rep", "institution", "department")
+        .prefetch_related(_attendees(), _products())
+    )
+
+
+def call_get(user, pk):
+    """The call with everything its page shows, or 404 (missing or out of scope)."""
+    return get_object_or_404(
+        Call.objects.for_user(user)
+        .select_related("territory__district", "rep", "institution", "department", "co_visitor")
+        .prefetch_related(
+            _attendees(),
+            _products(with_messages=True),
+            Prefetch("call_materials", queryset=CallMaterial.objects.select_related("material")),
+            Prefetch(
+                "coaching_comments",
+                queryset=CoachingComment.objects.select_related("author").order_by("created_at"),
+            ),
+            Prefetch(
+                "amendments",
+                queryset=Amendment.objects.select_related("requested_by", "decided_by"),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def planned_today(user, day=None):
+    """Today's itinerary: planned calls grouped by hospital → department.
+
+    Returns [(institution, [(department, [call, ...]), ...]), ...] in name order."""
+    day = day or timezone.localdate()
+    calls = list(
+        call_list(user)
+        .filter(status=CallStatus.PLANNED, date=day)
+        .order_by("institution__name", "department__name", "start_time", "created_at")
+    )
+    return [
+        (institution, [(dep, list(rows)) for dep, rows in groupby(items, lambda c: c.department)])
+        for institution, items in (
+            (inst, list(group)) for inst, group in groupby(calls, lambda c: c.institution)
+        )
+    ]
+
+
+def recent_calls(user, limit=5):
+    """The last calls logged (completed), newest first."""
+    return list(
+        call_list(user)
+        .filter(status=CallStatus.COMPLETED)
+        .order_by("-completed_at", "-date")[:limit]
+    )
+
+
+def week(user, monday, filters=None):
+    """The calls of the week starting `monday`: [(day, [call, ...]), ...] for 7 days."""
+    sunday = monday + dt.timedelta(days=6)
+    calls = call_list(user).filter(date__range=(monday, sunday))
+    if filters is not None:
+        calls = filters(calls)
+    by_day = {}
+    for call in calls.order_by("date", "start_time", "created_at"):
+        by_day.setdefault(call.date, []).append(call)
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    return [(day, by_day.get(day, [])) for day in days]
+
+
+def customer_calls(user, customer, limit=None):
+    """A customer's call history (what was discussed and committed), newest first."""
+    calls = (
+        Call.objects.for_user(user)
+        .with_customer(customer)
+        .exclude(status=CallStatus.CANCELLED)
+        .select_related("rep", "co_visitor", "institution", "department")
+        .prefetch_related(
+            _products(with_messages=True),
+            Prefetch("call_materials", queryset=CallMaterial.objects.select_related("material")),
+        )
+        .annotate(attendee_count=Count("attendances"))
+        .order_by("-date", "-start_time")
+    )
+    return list(calls[:limit]) if limit else calls
+
+
+def recent_feedback(user, limit=50):
+    """Coaching on the user's calls (a rep) or in the user's scope (a manager), newest first."""
+    comments = CoachingComment.objects.for_user(user).select_related(
+        "author", "call__institution", "call__department", "call__rep"
+    )
+    if user.is_rep:
+        comments = comments.filter(call__rep=user)
+    return list(
+        comments.prefetch_related(
+            Prefetch(
+                "call__attendances",
+                queryset=CallAttendee.objects.select_related("customer").order_by("customer__name"),
+            )
+        ).order_by("-created_at")[:limit]
+    )
+
+
+def amendments_to_decide(user):
+    """Amendment requests waiting for this DM (or any admin)."""
+    amendments = Amendment.objects.for_user(user).filter(status=AmendmentStatus.PENDING)
+    if not user.is_admin:
+        amendments = amendments.filter(call__territory__district__dm=user)
+    return amendments.select_related("call__institution", "requested_by").order_by("created_at")
+
+
+def logging_territory(user, customer):
+    """The user's territory the customer is aligned to (today or later), or None."""
+    return (
+        Territory.objects.for_user(user)
+        .filter(
+            Exists(
+                Alignment.objects.filter(
+                    not_ended_by(timezone.localdate()), customer=customer, territory=OuterRef("pk")
+                )
+            )
+        )
+        .select_related("team", "district")
+        .order_by("code")
+        .first()
+    )
+
+
+def attendee_choices(territory, institution):
+    """Customers of the territory at the institution: the attendees a group call offers."""
+    today = timezone.localdate()
+    aligned = Alignment.objects.filter(not_ended_by(today), territory=territory).values(
+        "customer_id"
+    )
+    return (
+        Customer.objects.filter(pk__in=aligned, institution=institution)
+        .select_related("department")
+        .order_by("department__name", "name")
+    )
+
+
+def team_products(territory):
+    """Active products of the territory's team with their active key messages."""
+    return (
+        Product.objects.filter(teams=territory.team_id, is_active=True)
+        .prefetch_related(
+            Prefetch(
+                "key_messages",
+                queryset=KeyMessage.objects.filter(is_active=True),
+                to_attr="active_key_messages",
+            )
+        )
+        .order_by("code")
+    )
+
+
+def active_materials():
+    return Material.objects.filter(is_active=True).order_by("kind", "name")
+
+
+def co_visitor_choices(territory):
+    """The rep's managers: the district's DM and the region's manager."""
+    district = territory.district
+    ids = [pk for pk in (district.dm_id, district.region.manager_id) if pk]
+    return User.objects.filter(pk__in=ids)
+
+
+def audit_trail(call):
+    """Every version of the call and of its attendees, products and materials, newest first:
+    [{"when", "who", "what", "reason", "changes": [(field, old, new), ...]}, ...]."""
+    entries = []
+    versions = list(
+        call.history.select_related(
+            "history_user", "territory", "rep", "institution", "department", "co_visitor"
+        ).order_by("history_date")
+    )
+    fields = [
+        f
+        for f in Call._meta.concrete_fields
+        if f.name not in ("id", "version", "created_at", "updated_at", "completed_at")
+    ]
+    previous = None
+    for version in versions:
+        changes = []
+        for field in fields:
+            new = _display(version, field)
+            old = _display(previous, field) if previous is not None else None
+            if previous is None or old != new:
+                if previous is None and new in ("", "—"):
+                    continue
+                changes.append((field.verbose_name, old, new))
+        entries.append(
+            {
+                "when": version.history_date,
+                "who": version.history_user,
+                "what": version.get_history_type_display(),
+                "reason": version.history_change_reason or "",
+                "changes": changes,
+                "version": version.version,
+            }
+        )
+        previous = version
+    rows = [
+        (
+            CallAttendee.history.filter(call_id=call.pk).select_related("customer", "history_user"),
+            lambda h: str(h.customer),
+        ),
+        (
+            CallProduct.history.filter(call_id=call.pk).select_related("product", "history_user"),
+            lambda h: " · ".join(
+                filter(None, [str(h.product), h.feedback, h.get_adoption_stage_display()])
+            ),
+        ),
+        (
+            CallMaterial.history.filter(call_id=call.pk).select_related("material", "history_user"),
+            lambda h: f"{h.material} × {h.quantity}",
+        ),
+    ]
+    for queryset, describe in rows:
+        for h in queryset:
+            entries.append(
+                {
+                    "when": h.history_date,
+                    "who": h.history_user,
+                    "what": f"{capfirst(h.instance_type._meta.verbose_name)}: "
+                    f"{h.get_history_type_display()}",
+                    "reason": "",
+                    "changes": [("", None, describe(h))],
+                    "version": None,
+                }
+            )
+    entries.sort(key=lambda e: e["when"], reverse=True)
+    return entries
+
+
+def _display(version, field):
+    if field.is_relation:
+        related = getattr(version, field.attname)
+        if related is None:
+            return "—"
+        try:
+            return str(getattr(version, field.name))
+        except ObjectDoesNotExist:  # a deleted reference shows its id
+            return str(related)
+    if field.choices:
+        return str(dict(field.flatchoices).get(getattr(version, field.attname), "")) or "—"
+    value = getattr(version, field.attname)
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "calls"
+urlpatterns = [
+    path("", views.call_list, name="list"),
+    path("today/", views.today, name="today"),
+    path("week/", views.call_week, name="week"),
+    path("new/", views.call_new, name="new"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("customer/<uuid:pk>/", views.customer_history, name="customer_history"),
+    path("<uuid:pk>/", views.call_detail, name="detail"),
+    path("<uuid:pk>/edit/", views.call_edit, name="edit"),
+    path("<uuid:pk>/log/", views.call_log, name="log"),
+    path("<uuid:pk>/amend/", views.call_amend, name="amend"),
+    path("<uuid:pk>/cancel/", views.call_cancel, name="cancel"),
+    path("<uuid:pk>/comment/", views.call_comment, name="comment"),
+    path("amendments/<uuid:pk>/decide/", views.amendment_decide, name="amendment_decide"),
+]

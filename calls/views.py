@@ -1,0 +1,352 @@
+"""Pages of call logging: Today, the call form, list and week, detail with its audit trail,
+amendments, coaching, recent feedback and a customer's call history. Thin: the rules are in
+calls.services, the reads in calls.selectors."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers import selectors as customer_selectors
+from customers.selectors import territory_customer_counts
+from org import views as org_views
+
+from . import selectors, services
+from .filters import CallFilter
+from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm
+from .models import Amendment, CallSettings, CallStatus
+
+
+@login_required
+def home(request):
+    """The landing page: a rep's Today (itinerary, log a call); everybody else's overview."""
+    if request.user.is_rep:
+        return today(request)
+    return org_views.home(request)
+
+
+@login_required
+def today(request):
+    """Phone first: today's planned calls by hospital → department, search to log an unplanned
+    call, the last calls logged."""
+    user = request.user
+    return render(
+        request,
+        "calls/today.html",
+        {
+            "itinerary": selectors.planned_today(user),
+            "recent": selectors.recent_calls(user, limit=5),
+            "search": CustomerSearchForm(),
+            "territories": territory_customer_counts(user),
+            "can_log": services.can_log_calls(user),
+        },
+    )
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+def call_list(request):
+    call_filter = CallFilter(
+        request.GET, queryset=selectors.call_list(request.user), request=request
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "calls/call_list.html",
+        {
+            "filter": call_filter,
+            "page": _page(request, call_filter.qs),
+            "query": query.urlencode(),
+            "can_log": services.can_log_calls(request.user),
+            "not_rep": not request.user.is_rep,
+        },
+    )
+
+
+@login_required
+def call_week(request):
+    """The week's calls day by day (Monday to Sunday); filters as on the list."""
+    try:
+        day = dt.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        day = timezone.localdate()
+    monday = day - dt.timedelta(days=day.weekday())
+    call_filter = CallFilter(
+        request.GET, queryset=selectors.call_list(request.user), request=request
+    )
+    call_filter.is_valid()
+    days = selectors.week(request.user, monday, filters=lambda qs: call_filter.filter_queryset(qs))
+    query = request.GET.copy()
+    query.pop("start", None)
+    return render(
+        request,
+        "calls/call_week.html",
+        {
+            "days": days,
+            "monday": monday,
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+            "today": timezone.localdate(),
+            "filter": call_filter,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _form_for(request, *, territory, institution, mode, call=None, customer=None):
+    return CallForm(
+        request.POST or None,
+        attendees=selectors.attendee_choices(territory, institution),
+        products=selectors.team_products(territory) if mode != "plan" else [],
+        materials=selectors.active_materials() if mode != "plan" else [],
+        co_visitors=selectors.co_visitor_choices(territory),
+        mode=mode,
+        call=call,
+        customer=customer,
+    )
+
+
+def _run(form, action):
+    """Run a service with the form's data; its errors go back onto the form."""
+    try:
+        return action(form.service_kwargs())
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    return None
+
+
+@login_required
+def call_new(request):
+    """Log (or with ?plan=1 plan) a call with ?customer=<id>; without one, find the customer."""
+    if not services.can_log_calls(request.user):
+        raise PermissionDenied
+    customer_id = request.GET.get("customer")
+    search = CustomerSearchForm(request.GET or None)
+    if not customer_id:
+        q = search.data.get("q", "").strip() if search.is_bound else ""
+        found = customer_selectors.customer_list(request.user).search(q)[:30] if q else []
+        return render(
+            request, "calls/customer_pick.html", {"search": search, "found": found, "q": q}
+        )
+    customer = customer_selectors.customer_get(request.user, customer_id)
+    territory = selectors.logging_territory(request.user, customer)
+    if territory is None:
+        raise PermissionDenied
+    mode = "plan" if request.GET.get("plan") else "log"
+    form = _form_for(
+        request, territory=territory, institution=customer.institution, mode=mode, customer=customer
+    )
+    if request.method == "POST" and form.is_valid():
+
+        def create(kwargs):
+            if mode == "plan":
+                kwargs["status"] = CallStatus.PLANNED
+            return services.call_create(by=request.user, territory=territory, **kwargs)
+
+        call = _run(form, create)
+        if call is not None:
+            messages.success(request, _("Call planned.") if mode == "plan" else _("Call logged."))
+            if mode == "log" and request.user.is_rep:
+                return redirect("calls:today")
+            return redirect("calls:detail", pk=call.pk)
+    return render(
+        request,
+        "calls/call_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "institution": customer.institution,
+            "territory": territory,
+            "mode": mode,
+            "group": bool(request.GET.get("group")),
+        },
+    )
+
+
+@login_required
+def call_detail(request, pk):
+    call = selectors.call_get(request.user, pk)
+    call_settings = CallSettings.load()
+    user = request.user
+    pending = next((a for a in call.amendments.all() if a.status == "pending"), None)
+    return render(
+        request,
+        "calls/call_detail.html",
+        {
+            "call": call,
+            "locked": call.is_locked(call_settings),
+            "locks_at": call.locks_at(call_settings),
+            "can_edit": services.can_log_calls(user) and call.status != CallStatus.CANCELLED,
+            "can_coach": services.can_coach(user),
+            "can_decide": pending is not None and services.can_decide_amendments(user, call),
+            "pending": pending,
+            "comment_form": CommentForm(),
+            "decision_form": DecisionForm(),
+            "trail": selectors.audit_trail(call),
+        },
+    )
+
+
+def _conflict(request, error, call):
+    messages.error(request, error.message)
+    return redirect("calls:detail", pk=call.pk)
+
+
+def _edit(request, pk, mode):
+    if not services.can_log_calls(request.user):
+        raise PermissionDenied
+    call = selectors.call_get(request.user, pk)
+    if mode == "edit" and call.status == CallStatus.PLANNED:
+        mode = "plan"
+    if mode in ("edit", "log") and call.is_locked():
+        messages.info(request, _("This call is locked. Request an amendment instead."))
+        return redirect("calls:amend", pk=call.pk)
+    if call.status == CallStatus.CANCELLED or (mode == "log" and call.status != "planned"):
+        messages.error(request, _("This call cannot be changed."))
+        return redirect("calls:detail", pk=call.pk)
+    form = _form_for(
+        request,
+        territory=call.territory,
+        institution=call.institution,
+        mode="log" if mode == "edit" else mode,
+        call=call,
+    )
+    if request.method == "POST" and form.is_valid():
+        actions = {
+            "edit": lambda kw: services.call_update(by=request.user, call=call, **kw),
+            "plan": lambda kw: services.call_update(by=request.user, call=call, **kw),
+            "log": lambda kw: services.call_complete(by=request.user, call=call, **kw),
+            "amend": lambda kw: services.amendment_request(
+                by=request.user, call=call, reason=form.cleaned_data["reason"], **kw
+            ),
+        }
+        try:
+            result = _run(form, actions[mode])
+        except services.Conflict as error:
+            return _conflict(request, error, call)
+        if result is not None:
+            done = {
+                "edit": _("Changes saved."),
+                "plan": _("Changes saved."),
+                "log": _("Call logged."),
+                "amend": _("Amendment requested: your DM will approve or reject it."),
+            }
+            messages.success(request, done[mode])
+            if mode == "log":
+                return redirect("calls:today")
+            return redirect("calls:detail", pk=call.pk)
+    return render(
+        request,
+        "calls/call_form.html",
+        {
+            "form": form,
+            "call": call,
+            "institution": call.institution,
+            "territory": call.territory,
+            "mode": mode,
+        },
+    )
+
+
+@login_required
+def call_edit(request, pk):
+    return _edit(request, pk, "edit")
+
+
+@login_required
+def call_log(request, pk):
+    """Log a planned call: the form opens with the plan; saving completes it."""
+    return _edit(request, pk, "log")
+
+
+@login_required
+def call_amend(request, pk):
+    return _edit(request, pk, "amend")
+
+
+@login_required
+@require_POST
+def call_cancel(request, pk):
+    call = selectors.call_get(request.user, pk)
+    try:
+        services.call_cancel(by=request.user, call=call)
+    except services.Conflict as error:
+        return _conflict(request, error, call)
+    messages.success(request, _("Call cancelled."))
+    return redirect("calls:detail", pk=call.pk)
+
+
+@login_required
+@require_POST
+def call_comment(request, pk):
+    call = selectors.call_get(request.user, pk)
+    form = CommentForm(request.POST)
+    try:
+        if form.is_valid():
+            services.coaching_comment_create(
+                by=request.user, call=call, text=form.cleaned_data["text"]
+            )
+            messages.success(request, _("Comment added."))
+        else:
+            messages.error(request, _("Write a comment."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("calls:detail", pk=call.pk)
+
+
+@login_required
+@require_POST
+def amendment_decide(request, pk):
+    amendment = get_object_or_404(Amendment.objects.for_user(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    try:
+        if request.POST.get("decision") == "approve":
+            services.amendment_approve(by=request.user, amendment=amendment, comment=comment)
+            messages.success(request, _("Amendment approved: the call is corrected."))
+        else:
+            services.amendment_reject(by=request.user, amendment=amendment, comment=comment)
+            messages.success(request, _("Amendment rejected."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except services.Conflict as error:
+        messages.error(request, error.message)
+    return redirect("calls:detail", pk=amendment.call_id)
+
+
+@login_required
+def feedback(request):
+    """Recent coaching on the rep's calls; amendment requests waiting for a DM."""
+    return render(
+        request,
+        "calls/feedback.html",
+        {
+            "comments": selectors.recent_feedback(request.user),
+            "amendments": list(selectors.amendments_to_decide(request.user)),
+        },
+    )
+
+
+@login_required
+def customer_history(request, pk):
+    """A customer's calls: what was discussed and committed (404 out of scope)."""
+    customer = customer_selectors.customer_get(request.user, pk)
+    calls = selectors.customer_calls(request.user, customer)
+    return render(
+        request,
+        "calls/customer_history.html",
+        {"customer": customer, "page": _page(request, calls)},
+    )
