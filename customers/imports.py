@@ -32,6 +32,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_ERRORS = 500  # a file with more errors reports the first ones and how many more
 MOVERS = 100  # customers listed by name in the report
+ANALYZE_AFTER = 1000  # measures written by an import before the table's statistics are refreshed
 FEW_CUSTOMERS = 20  # up to this many customers of a product: classify them one by one
 
 # Accepted header names (compared case-insensitively) of each column.
@@ -426,6 +427,11 @@ def _apply(*, by, rows, audit=True):
         Measure.history.bulk_history_create(new, batch_size=1000, default_user=by)
         Measure.history.bulk_history_create(changed, batch_size=1000, update=True, default_user=by)
     written = {(m.customer_id, m.product_id) for m in [*new, *changed]}
+    if connection.vendor == "postgresql" and len(written) > ANALYZE_AFTER:
+        # Fresh statistics (they count this transaction's rows) keep the classification's plan
+        # of hash joins; stale ones make it crawl in nested loops.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Measure._meta.db_table}")
     for product in products.values():
         ids = {customer for customer, product_id in written if product_id == product.pk}
         if len(ids) <= FEW_CUSTOMERS:

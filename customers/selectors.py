@@ -232,40 +232,38 @@ def class_timeline(user, customer):
     )
 
 
-def _preview_sql(select):
-    return f"""
-    WITH measures AS (
-        SELECT m.customer_id, m.potential, m.support,
-               ROW_NUMBER() OVER (
-                   PARTITION BY m.customer_id ORDER BY m.valid_from DESC) AS n
-        FROM customers_measure m
-        JOIN customers_customer cu ON cu.id = m.customer_id AND cu.kind = 'prescriber'
-        WHERE m.product_id = %(product)s AND m.valid_from <= %(on)s
-    ),
-    moves AS (
-        SELECT m.customer_id, m.potential, m.support, h.klass AS old,
-               CASE WHEN h.source = 'override' THEN h.klass
-                    WHEN m.potential >= %(pmin)s AND m.support >= %(smin)s THEN 'A'
-                    WHEN m.potential >= %(pmin)s THEN 'B'
-                    WHEN m.support >= %(smin)s THEN 'C'
-                    ELSE 'D' END AS new
-        FROM measures m
-        LEFT JOIN customers_classhistory h ON h.customer_id = m.customer_id
-             AND h.product_id = %(product)s AND h.valid_from <= %(on)s
-             AND (h.valid_to IS NULL OR h.valid_to >= %(on)s)
-        WHERE m.n = 1
-    )
-    {select}
-    """  # noqa: S608 (constant fragments; values are bound parameters)
+PREVIEW_MOVES = "_preview_moves"
+# Every measured prescriber of the product on the day: the class now and with the proposed
+# thresholds (an override keeps its class). The latest measure by NOT EXISTS, not a sort.
+PREVIEW_SQL = f"""
+    CREATE TEMP TABLE {PREVIEW_MOVES} AS
+    SELECT m.customer_id, m.potential, m.support, h.klass AS old,
+           CASE WHEN h.source = 'override' THEN h.klass
+                WHEN m.potential >= %(pmin)s AND m.support >= %(smin)s THEN 'A'
+                WHEN m.potential >= %(pmin)s THEN 'B'
+                WHEN m.support >= %(smin)s THEN 'C'
+                ELSE 'D' END AS new
+    FROM customers_measure m
+    JOIN customers_customer cu ON cu.id = m.customer_id AND cu.kind = 'prescriber'
+    LEFT JOIN customers_classhistory h ON h.customer_id = m.customer_id
+         AND h.product_id = %(product)s AND h.valid_from <= %(on)s
+         AND (h.valid_to IS NULL OR h.valid_to >= %(on)s)
+    WHERE m.product_id = %(product)s AND m.valid_from <= %(on)s
+      AND NOT EXISTS (
+          SELECT 1 FROM customers_measure later
+          WHERE later.customer_id = m.customer_id AND later.product_id = m.product_id
+            AND later.valid_from > m.valid_from AND later.valid_from <= %(on)s)
+"""  # noqa: S608 (constant fragments; values are bound parameters)
 
 
 def threshold_preview(*, product, potential_min, support_min, on, movers=100):
     """What-if: how the classes of `product` on day `on` would move with these thresholds, before
-    applying them. Set-based: one grouped query and one for the first `movers` who move.
+    applying them. Set-based, in one pass: the moves go to a temporary table that one grouped
+    query and one query for the first `movers` who move then read.
 
     Returns {"matrix": {(old, new): count}, "moved": n, "total": n, "movers": [dict, ...]};
     `old` is None for a measured customer without a class yet. Overrides do not move."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     params = {
         "product": Product._meta.pk.get_db_prep_value(product.pk, connection),
@@ -274,20 +272,19 @@ def threshold_preview(*, product, potential_min, support_min, on, movers=100):
         "smin": support_min,
         "limit": movers,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _preview_sql("SELECT old, new, COUNT(*) FROM moves GROUP BY old, new"), params
-        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW_MOVES}")
+        cursor.execute(PREVIEW_SQL, params)
+        cursor.execute(f"SELECT old, new, COUNT(*) FROM {PREVIEW_MOVES} GROUP BY old, new")  # noqa: S608
         matrix = {(old, new): count for old, new, count in cursor.fetchall()}
         cursor.execute(
-            _preview_sql(
-                """SELECT customer_id, potential, support, old, new FROM moves
-                WHERE old IS NULL OR old <> new
-                ORDER BY new, old, customer_id LIMIT %(limit)s"""
-            ),
+            f"""SELECT customer_id, potential, support, old, new FROM {PREVIEW_MOVES}
+            WHERE old IS NULL OR old <> new
+            ORDER BY new, old, customer_id LIMIT %(limit)s""",  # noqa: S608
             params,
         )
         rows = cursor.fetchall()
+        cursor.execute(f"DROP TABLE {PREVIEW_MOVES}")
     field = Customer._meta.pk
     names = Customer.objects.select_related("institution").in_bulk(
         [field.to_python(row[0]) for row in rows]
