@@ -410,3 +410,37 @@ def test_a_retried_job_does_nothing_and_the_nightly_job_repairs_drift(world, adm
     ClassHistory.objects.filter(customer=world.cx).update(klass="D")  # drift
     tasks.reclassify_all()
     assert class_on(customer=world.cx, product=product, day=timezone.localdate()).klass == "A"
+
+
+def test_a_job_in_several_batches_classifies_every_customer_once(world, admin, monkeypatch):
+    from customers.models import Reclassification
+
+    monkeypatch.setattr(services, "RECLASSIFICATION_BATCH", 2)
+    product = ProductFactory()
+    Threshold.objects.create(
+        product=product, potential_min=10, support_min=10, valid_from=D(2026, 1, 1)
+    )
+    doctors = [CustomerFactory(territory=world.tx) for _ in range(5)]
+    for n, doctor in enumerate(doctors):
+        Measure.objects.create(
+            customer=doctor,
+            product=product,
+            potential=5 + 5 * n,
+            support=12,
+            valid_from=D(2026, 1, 1),
+        )
+    job = Reclassification.objects.create(product=product)
+
+    services.reclassification_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.batches, job.batches_done) == ("done", 3, 3)
+    day = D(2026, 2, 1)
+    assert [class_on(customer=d, product=product, day=day).klass for d in doctors] == [
+        "C",
+        "A",
+        "A",
+        "A",
+        "A",
+    ]
+    assert classify(product=product) == 0
