@@ -47,6 +47,7 @@ LOCAL_APPS = [
     "org",
     "customers",
     "calls",
+    "reports",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -156,6 +157,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "customers.tasks.reclassify_all",
         "crontab": {"minute": "30", "hour": "1"},
     },
+    "recompute compliance (nightly)": {
+        "task": "reports.tasks.recompute_nightly",
+        "crontab": {"minute": "0", "hour": "2"},
+    },
 }
 
 REST_FRAMEWORK = {
@@ -191,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TargetClassEnum": "reports.models.TargetClass",
+        "KlassEnum": "customers.models.Klass",
+        "PrescriberKlassEnum": ["A", "B", "C", "D"],
+    },
 }
 
 # Security: strict when DEBUG is off (production); relaxed for the local quick start.

@@ -10,6 +10,7 @@ from calls import views as calls_views
 from customers import api as customers_api
 from org import api as org_api
 from org import views as org_views
+from reports import api as reports_api
 
 router = DefaultRouter()
 router.register("users", org_api.UserViewSet, basename="user")
@@ -30,6 +31,7 @@ router.register(
 )
 router.register("overrides", customers_api.OverrideViewSet, basename="override")
 router.register("calls", calls_api.CallViewSet, basename="call")
+router.register("requirements", reports_api.RequirementViewSet, basename="requirement")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
@@ -39,6 +41,8 @@ api_v1 = [
         customers_api.MeasureImportView.as_view({"post": "create"}),
         name="measure-import",
     ),
+    path("reports/compliance/", reports_api.ComplianceReportView.as_view(), name="compliance"),
+    path("reports/recompute/", reports_api.RecomputeView.as_view(), name="recompute"),
     *router.urls,
 ]
 

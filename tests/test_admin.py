@@ -8,7 +8,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-LOCAL_APPS = ("org", "customers")
+LOCAL_APPS = ("org", "customers", "reports")  # calls: child rows are inlines
 
 
 def test_every_model_of_ours_has_an_admin_with_search():

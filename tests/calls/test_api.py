@@ -16,21 +16,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/calls/"
 
 
-@pytest.fixture
-def api(db):
-    from rest_framework.test import APIClient
-
-    from org.services import api_token_create
-
-    def _api(user):
-        client = APIClient()
-        token = api_token_create(user=user, device="pytest")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT_LANGUAGE="en")
-        return client
-
-    return _api
-
-
 def payload(cw, **overrides):
     data = {
         "customers": [str(cw.cx.pk)],

@@ -14,13 +14,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
-from rest_framework.test import APIClient
 
 from customers import imports, services
 from customers.imports import measures_import
 from customers.models import ClassHistory, CustomerKind, Measure, RoleGroup
 from customers.selectors import class_on
-from org.services import api_token_create
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -390,20 +388,6 @@ def test_the_checks_queries_do_not_grow_with_the_rows(seg, login, imports_dir, m
 # The API.
 
 API_URL = "/api/v1/measures/import/"
-
-
-@pytest.fixture
-def api():
-    """An API client with a device token: `api(user)`; `api(None)` is anonymous."""
-
-    def _api(user):
-        client = APIClient()
-        if user is not None:
-            token = api_token_create(user=user, device="pytest")
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return _api
 
 
 def test_the_api_answers_the_dry_run_report(seg, api):

@@ -230,6 +230,13 @@ class Demo:
         from calls.demo import seed_calls  # calls builds on org and customers
 
         counts.update(seed_calls(self.rng))
+        from reports.engine import recompute  # the figures the nightly job would compute
+        from reports.periods import current_periods
+
+        for period in current_periods():
+            for month in period.months if not period.is_month else [period]:
+                recompute(period=month)
+            recompute(period=period)
         return self.logins, counts
 
     def organisation(self):

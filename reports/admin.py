@@ -1,0 +1,39 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ActivitySnapshot, ClassSnapshot, Requirement
+
+
+@admin.register(Requirement)
+class RequirementAdmin(SimpleHistoryAdmin):
+    list_display = ("team", "klass", "monthly_coverage", "calls_per_month", "quarterly_coverage")
+    list_filter = ("team", "klass")
+    search_fields = ("team__code", "team__name", "klass")
+    list_select_related = ("team",)
+
+
+class SnapshotAdmin(admin.ModelAdmin):
+    """The engine writes snapshots; the admin shows them."""
+
+    list_filter = ("period",)
+    search_fields = ("territory__code", "territory__name", "period")
+    list_select_related = ("territory",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClassSnapshot)
+class ClassSnapshotAdmin(SnapshotAdmin):
+    list_display = ("territory", "period", "klass", "targets", "covered", "frequency_compliant")
+
+
+@admin.register(ActivitySnapshot)
+class ActivitySnapshotAdmin(SnapshotAdmin):
+    list_display = ("territory", "period", "completed_calls", "field_days", "pim_count")

@@ -1,0 +1,174 @@
+"""The compliance engine: the snapshots of a period for many territories at once, set-based.
+
+For a period and a batch of districts, in one transaction (readers see the previous complete
+snapshot until it commits; two runs of the same districts wait for each other):
+
+1. targets: the customers aligned to each territory on the period's first day, with their class
+   in it on that day — N1/N2/N3 for a non-prescriber, else the highest class (A > B > C > D) of
+   the products the territory's team promotes; a prescriber with no class then is no target;
+2. visits: completed calls of each territory in the period, per attendee (a group call counts
+   for each of them), dated by their local date;
+3. one row per territory and class: targets, covered (≥ 1 visit), the required calls per month
+   of the team (or the company default) and, for a month, how many targets met it;
+4. one row per territory: completed calls (per attendee), field days (the company's working days
+   on which a rep held the territory and was not absent) and PIMs (completed group meetings).
+
+Every statement is a handful of joins and GROUP BYs over all the batch's territories: no loop over
+customers, reps or territories. The same SQL runs on PostgreSQL and SQLite.
+"""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from org.models import District
+from org.selectors import working_days
+
+from .models import ActivitySnapshot, ClassSnapshot
+from .periods import Period
+
+SCOPE = "_report_territories"
+DAYS = "_report_days"
+TARGETS = "_report_targets"
+VISITS = "_report_visits"
+TEMP_TABLES = (SCOPE, DAYS, TARGETS, VISITS)
+
+
+def _db(value):
+    return District._meta.pk.get_db_prep_value(value, connection)
+
+
+TARGETS_SQL = f"""
+CREATE TEMP TABLE {TARGETS} AS
+SELECT a.territory_id, a.customer_id,
+       CASE WHEN cu.kind = 'non_prescriber' THEN MIN(cu.role_group) ELSE MIN(h.klass) END AS klass
+FROM customers_alignment a
+JOIN {SCOPE} s ON s.id = a.territory_id
+JOIN customers_customer cu ON cu.id = a.customer_id
+LEFT JOIN org_team_products tp ON tp.team_id = s.team_id AND cu.kind = 'prescriber'
+LEFT JOIN customers_classhistory h ON h.customer_id = a.customer_id
+     AND h.product_id = tp.product_id
+     AND h.valid_from <= %(start)s AND (h.valid_to IS NULL OR h.valid_to >= %(start)s)
+WHERE a.valid_from <= %(start)s AND (a.valid_to IS NULL OR a.valid_to >= %(start)s)
+GROUP BY a.territory_id, a.customer_id, cu.kind
+"""
+
+VISITS_SQL = f"""
+CREATE TEMP TABLE {VISITS} AS
+SELECT c.territory_id, ca.customer_id, COUNT(*) AS calls
+FROM calls_call c
+JOIN {SCOPE} s ON s.id = c.territory_id
+JOIN calls_callattendee ca ON ca.call_id = c.id
+WHERE c.status = 'completed' AND c.date >= %(start)s AND c.date <= %(end)s
+GROUP BY c.territory_id, ca.customer_id
+"""
+
+CLASS_ROWS_SQL = f"""
+INSERT INTO reports_classsnapshot (territory_id, period, klass, targets, covered,
+                                   calls_per_month, frequency_compliant, computed_at)
+SELECT g.territory_id, %(period)s, g.klass, COUNT(*),
+       SUM(CASE WHEN v.calls IS NULL THEN 0 ELSE 1 END),
+       g.required,
+       CASE WHEN %(is_month)s = 1 AND g.required IS NOT NULL
+            THEN SUM(CASE WHEN COALESCE(v.calls, 0) >= g.required THEN 1 ELSE 0 END) END,
+       %(now)s
+FROM (
+    SELECT tg.territory_id, tg.customer_id, tg.klass,
+           CASE WHEN own.id IS NOT NULL THEN own.calls_per_month
+                ELSE company.calls_per_month END AS required
+    FROM {TARGETS} tg
+    JOIN {SCOPE} s ON s.id = tg.territory_id
+    LEFT JOIN reports_requirement own ON own.team_id = s.team_id AND own.klass = tg.klass
+    LEFT JOIN reports_requirement company ON company.team_id IS NULL AND company.klass = tg.klass
+    WHERE tg.klass IS NOT NULL
+) g
+LEFT JOIN {VISITS} v ON v.territory_id = g.territory_id AND v.customer_id = g.customer_id
+GROUP BY g.territory_id, g.klass, g.required
+"""
+
+ACTIVITY_ROWS_SQL = f"""
+INSERT INTO reports_activitysnapshot (territory_id, period, completed_calls, field_days,
+                                      pim_count, computed_at)
+SELECT s.id, %(period)s, COALESCE(calls.attendances, 0), COALESCE(days.n, 0),
+       COALESCE(calls.pims, 0), %(now)s
+FROM {SCOPE} s
+LEFT JOIN (
+    SELECT c.territory_id, COUNT(ca.customer_id) AS attendances,
+           COUNT(DISTINCT CASE WHEN c.is_pim THEN c.id END) AS pims
+    FROM calls_call c
+    JOIN {SCOPE} s2 ON s2.id = c.territory_id
+    LEFT JOIN calls_callattendee ca ON ca.call_id = c.id
+    WHERE c.status = 'completed' AND c.date >= %(start)s AND c.date <= %(end)s
+    GROUP BY c.territory_id
+) calls ON calls.territory_id = s.id
+LEFT JOIN (
+    SELECT ta.territory_id, COUNT(DISTINCT d.day) AS n
+    FROM org_territoryassignment ta
+    JOIN {SCOPE} s3 ON s3.id = ta.territory_id
+    JOIN {DAYS} d ON d.day >= ta.valid_from AND (ta.valid_to IS NULL OR d.day <= ta.valid_to)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM org_absence ab
+        WHERE ab.rep_id = ta.rep_id AND ab.date_from <= d.day AND ab.date_to >= d.day)
+    GROUP BY ta.territory_id
+) days ON days.territory_id = s.id
+"""
+
+
+def recompute_batch(*, period: Period, district_ids) -> int:
+    """Replace the snapshots of `period` for the territories of these districts, atomically.
+    Returns the number of class rows written."""
+    district_ids = list(district_ids)
+    if not district_ids:
+        return 0
+    params = {
+        "period": period.key,
+        "start": period.start,
+        "end": period.end,
+        "is_month": 1 if period.is_month else 0,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    marks = ", ".join(["%s"] * len(district_ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Two runs over the same districts take turns (PostgreSQL; SQLite has one writer).
+        list(District.objects.select_for_update().filter(pk__in=district_ids).values_list("pk"))
+        for table in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {SCOPE} AS SELECT id, team_id FROM org_territory "
+            f"WHERE district_id IN ({marks})",
+            [_db(pk) for pk in district_ids],
+        )
+        cursor.execute(f"CREATE TEMP TABLE {DAYS} (day date)")
+        cursor.executemany(
+            f"INSERT INTO {DAYS} (day) VALUES (%s)",
+            [(day,) for day in working_days(period.start, period.end)],
+        )
+        cursor.execute(TARGETS_SQL, params)
+        cursor.execute(VISITS_SQL, params)
+        if connection.vendor == "postgresql":
+            for table in TEMP_TABLES:
+                cursor.execute(f"ANALYZE {table}")
+        for model in (ClassSnapshot, ActivitySnapshot):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE period = %(period)s "
+                f"AND territory_id IN (SELECT id FROM {SCOPE})",
+                params,
+            )
+        cursor.execute(CLASS_ROWS_SQL, params)
+        written = cursor.rowcount
+        cursor.execute(ACTIVITY_ROWS_SQL, params)
+        for table in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE {table}")
+    return written
+
+
+def district_batches(batch_size: int = 50):
+    """District ids in batches of `batch_size` (about 50 districts: 500 territories)."""
+    ids = list(District.objects.order_by("pk").values_list("pk", flat=True))
+    return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+
+
+def recompute(*, period: Period, batch_size: int = 50) -> int:
+    """Every territory's snapshots of `period`, batch after batch (each one atomic)."""
+    return sum(
+        recompute_batch(period=period, district_ids=batch) for batch in district_batches(batch_size)
+    )

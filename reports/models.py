@@ -1,0 +1,157 @@
+"""Requirements (coverage and call frequency per class) and the compliance snapshots."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from org.models import ScopedQuerySet, Team, Territory
+
+
+class TargetClass(models.TextChoices):
+    """The classes requirements and reports are kept for: A–D, and N by role group."""
+
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+    N1 = "N1", "N1"
+    N2 = "N2", "N2"
+    N3 = "N3", "N3"
+
+
+class RequirementQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """The requirements are company rules: every active user reads them."""
+        return self
+
+
+class Requirement(models.Model):
+    """Coverage and call frequency required of a class, for a team (or, with no team, the
+    company default a team without its own row follows). Null: "as needed" (no judgement)."""
+
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="requirements",
+        help_text=_("Empty: the company default for teams without their own."),
+    )
+    klass = models.CharField(_("class"), max_length=2, choices=TargetClass.choices)
+    monthly_coverage = models.DecimalField(
+        _("monthly coverage"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Share of the class's targets to visit each month, 0–1; empty: as needed."),
+    )
+    calls_per_month = models.PositiveSmallIntegerField(
+        _("calls per month"),
+        null=True,
+        blank=True,
+        help_text=_("Completed calls per target and month; empty: as needed."),
+    )
+    quarterly_coverage = models.DecimalField(
+        _("quarterly coverage"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Share of the class's targets to visit each quarter, 0–1; empty: as needed."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = RequirementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("requirement")
+        verbose_name_plural = _("requirements")
+        ordering = ["team", "klass"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "klass"],
+                name="requirement_unique_team_class",
+                violation_error_message=_("This team already has a requirement for this class."),
+            ),
+            models.UniqueConstraint(
+                fields=["klass"],
+                condition=Q(team__isnull=True),
+                name="requirement_unique_default_class",
+                violation_error_message=_("There is already a company default for this class."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(monthly_coverage__isnull=True) | Q(monthly_coverage__range=(0, 1)))
+                & (Q(quarterly_coverage__isnull=True) | Q(quarterly_coverage__range=(0, 1))),
+                name="requirement_coverage_is_a_share",
+                violation_error_message=_("A coverage is a share between 0 and 1."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.team or _('Company default')} · {self.klass}"
+
+
+class SnapshotQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        return self.filter(territory__in=Territory.objects.for_user(user))
+
+
+class ClassSnapshot(models.Model):
+    """One territory, period and class: its targets (aligned on the period's first day, with
+    their class then), how many were covered and, for a month, how many met the frequency."""
+
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=7)
+    klass = models.CharField(_("class"), max_length=2, choices=TargetClass.choices)
+    targets = models.PositiveIntegerField(_("targets"))
+    covered = models.PositiveIntegerField(_("covered"))
+    calls_per_month = models.PositiveSmallIntegerField(_("calls per month"), null=True)
+    frequency_compliant = models.PositiveIntegerField(_("frequency-compliant"), null=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("class snapshot")
+        verbose_name_plural = _("class snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "territory", "klass"], name="class_snapshot_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.territory_id} {self.period} {self.klass}: {self.covered}/{self.targets}"
+
+
+class ActivitySnapshot(models.Model):
+    """One territory and period: completed calls (one per attendee), field days and PIMs."""
+
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=7)
+    completed_calls = models.PositiveIntegerField(_("completed calls"))
+    field_days = models.PositiveIntegerField(_("field days"))
+    pim_count = models.PositiveIntegerField(_("PIMs"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity snapshot")
+        verbose_name_plural = _("activity snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "territory"], name="activity_snapshot_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.territory_id} {self.period}: {self.completed_calls}/{self.field_days}"
