@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from org.admin import ScopedAdminMixin
+from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 
 from .models import (
     Alignment,
@@ -58,18 +58,9 @@ class AlignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "valid_from"
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Segmentation records are written by their services (the Segmentation page, the customer
     page, imports and the API), which reclassify what they touch: the admin only shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Measure)
@@ -106,14 +97,8 @@ class ClassHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Reclassification)
-class ReclassificationAdmin(admin.ModelAdmin):
+class ReclassificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("product", "status", "batches_done", "batches", "changed", "created_at")
     list_filter = ("status", "product")
     search_fields = ("product__code", "error")
     readonly_fields = [f.name for f in Reclassification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -17,6 +17,20 @@ from .models import (
 )
 
 
+class ReadOnlyAdminMixin:
+    """Records written only by their services (which keep derived data in line): shown, never
+    added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdminMixin:
     """Non-superusers see in the admin only what `for_user` lets them see."""
 

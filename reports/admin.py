@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from org.admin import ReadOnlyAdminMixin
+
 from .models import ActivitySnapshot, ClassSnapshot, Requirement
 
 
@@ -12,21 +14,12 @@ class RequirementAdmin(SimpleHistoryAdmin):
     list_select_related = ("team",)
 
 
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The engine writes snapshots; the admin shows them."""
 
     list_filter = ("period",)
     search_fields = ("territory__code", "territory__name", "period")
     list_select_related = ("territory",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ClassSnapshot)
