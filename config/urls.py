@@ -61,6 +61,7 @@ urlpatterns = [
     ),
     path("customers/", include("customers.urls")),
     path("calls/", include("calls.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

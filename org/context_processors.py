@@ -11,6 +11,7 @@ NAVIGATION = [
     ("planning:list", _("Plans"), "all"),
     ("reports:dashboard", _("Reports"), "all"),
     ("customers:segmentation", _("Segmentation"), "admin"),
+    ("reports:requirements", _("Settings"), "admin"),
     ("admin:index", _("Admin"), "admin"),
 ]
 

@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import ReadOnlyAdminMixin
 
-from .models import ActivitySnapshot, ClassSnapshot, Requirement
+from .models import ActivitySnapshot, ClassSnapshot, RecomputeJob, Requirement
 
 
 @admin.register(Requirement)
@@ -30,3 +30,10 @@ class ClassSnapshotAdmin(SnapshotAdmin):
 @admin.register(ActivitySnapshot)
 class ActivitySnapshotAdmin(SnapshotAdmin):
     list_display = ("territory", "period", "completed_calls", "field_days", "pim_count")
+
+
+@admin.register(RecomputeJob)
+class RecomputeJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "status", "batches_done", "batches", "rows", "created_at")
+    list_filter = ("status", "period")
+    search_fields = ("period", "error")

@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        from . import refresh
+
+        refresh.connect()  # snapshots refreshed on commit of a change to calls or alignments

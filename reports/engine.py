@@ -11,7 +11,8 @@ snapshot until it commits; two runs of the same districts wait for each other):
 3. one row per territory and class: targets, covered (≥ 1 visit), the required calls per month
    of the team (or the company default) and, for a month, how many targets met it;
 4. one row per territory: completed calls (per attendee), field days (the company's working days
-   on which a rep held the territory and was not absent) and PIMs (completed group meetings).
+   on which a rep held the territory and was not absent — up to today in a period still
+   running) and PIMs (completed group meetings).
 
 Every statement is a handful of joins and GROUP BYs over all the batch's territories: no loop over
 customers, reps or territories. The same SQL runs on PostgreSQL and SQLite.
@@ -113,11 +114,12 @@ LEFT JOIN (
 """
 
 
-def recompute_batch(*, period: Period, district_ids) -> int:
-    """Replace the snapshots of `period` for the territories of these districts, atomically.
+def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
+    """Replace the snapshots of `period` for the territories of these districts, atomically
+    (only those of `territory_ids` among them when given: a territory refreshed after a change).
     Returns the number of class rows written."""
     district_ids = list(district_ids)
-    if not district_ids:
+    if not district_ids or (territory_ids is not None and not territory_ids):
         return 0
     params = {
         "period": period.key,
@@ -132,15 +134,21 @@ def recompute_batch(*, period: Period, district_ids) -> int:
         list(District.objects.select_for_update().filter(pk__in=district_ids).values_list("pk"))
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(
+        scope_sql = (
             f"CREATE TEMP TABLE {SCOPE} AS SELECT id, team_id FROM org_territory "
-            f"WHERE district_id IN ({marks})",
-            [_db(pk) for pk in district_ids],
+            f"WHERE district_id IN ({marks})"
         )
+        scope_params = [_db(pk) for pk in district_ids]
+        if territory_ids is not None:
+            territory_ids = list(territory_ids)
+            scope_sql += f" AND id IN ({', '.join(['%s'] * len(territory_ids))})"
+            scope_params += [_db(pk) for pk in territory_ids]
+        cursor.execute(scope_sql, scope_params)
         cursor.execute(f"CREATE TEMP TABLE {DAYS} (day date)")
         cursor.executemany(
             f"INSERT INTO {DAYS} (day) VALUES (%s)",
-            [(day,) for day in working_days(period.start, period.end)],
+            # A period still running counts its field days up to today (its call rate so far).
+            [(day,) for day in working_days(period.start, min(period.end, timezone.localdate()))],
         )
         cursor.execute(TARGETS_SQL, params)
         cursor.execute(VISITS_SQL, params)
@@ -167,7 +175,15 @@ def district_batches(batch_size: int = 50):
     return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
 
 
-def recompute(*, period: Period, batch_size: int = 50) -> int:
+# Districts per transaction when one process recomputes everything. Each batch reads the period's
+# calls × attendees, the alignments and the class history again (a batch of a sixth of the
+# territories costs nearly a full pass), so one process goes in one pass up to national scale:
+# batches of 50 made the national recompute 5× slower (tests/bench/test_compliance.py). The
+# workers' fan-out (tasks) goes district by district.
+RECOMPUTE_BATCH = 500
+
+
+def recompute(*, period: Period, batch_size: int = RECOMPUTE_BATCH) -> int:
     """Every territory's snapshots of `period`, batch after batch (each one atomic)."""
     return sum(
         recompute_batch(period=period, district_ids=batch) for batch in district_batches(batch_size)

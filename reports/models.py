@@ -1,5 +1,7 @@
 """Requirements (coverage and call frequency per class) and the compliance snapshots."""
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -155,3 +157,56 @@ class ActivitySnapshot(models.Model):
 
     def __str__(self):
         return f"{self.territory_id} {self.period}: {self.completed_calls}/{self.field_days}"
+
+
+class RecomputeJobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class RecomputeJob(models.Model):
+    """An admin's "recompute now" of a period: one batch per district, with its progress."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    period = models.CharField(_("period"), max_length=7)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=RecomputeJobStatus.choices,
+        default=RecomputeJobStatus.QUEUED,
+    )
+    batches = models.PositiveIntegerField(_("districts"), default=0)
+    batches_done = models.PositiveIntegerField(_("districts done"), default=0)
+    rows = models.PositiveIntegerField(_("class rows written"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recompute job")
+        verbose_name_plural = _("recompute jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.period} {self.get_status_display()} {self.progress:.0%}"
+
+    @property
+    def progress(self):
+        """0..1: the share of districts recomputed (1 when done)."""
+        if self.status == RecomputeJobStatus.DONE:
+            return 1.0
+        return self.batches_done / self.batches if self.batches else 0.0
+
+    @property
+    def finished(self):
+        return self.status in (RecomputeJobStatus.DONE, RecomputeJobStatus.FAILED)

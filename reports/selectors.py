@@ -1,11 +1,29 @@
 """Read paths of the reports: figures of a territory, district or region for a period, summed
 from the territories' snapshots (counts are summed, never ratios averaged)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from org.models import Territory
+from calls.models import Call, CallAttendee, CallStatus
+from customers.models import Alignment, ClassHistory, Customer, CustomerKind
+from org.models import Territory, in_force_on
 
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
 from .periods import Period
@@ -109,3 +127,263 @@ def scope_territories(user, *, territory=None, district=None, region=None):
     if district is not None:
         return visible.filter(district=district)
     return visible.filter(district__region=region)
+
+
+# Dashboard reads (rep, DM and regional pages).
+
+
+def _or(left, right):
+    return right if left is None else left | right
+
+
+def missing_visits(*, territory, period: Period, requirements=None):
+    """The "why" of a territory's figures: its targets for `period` (aligned on the period's first
+    day, with their class then — the engine's definitions) that are still missing a visit, or, in
+    a month, short of their class's calls per month; sorted by class, fewest calls first.
+
+    Each customer carries `klass`, `call_count` (completed calls of the territory in the period) and
+    `required` (the calls per month of its class; None: as needed). Classes whose coverage of the
+    period and calls per month are both "as needed" list nobody. One query (plus the requirements).
+    """
+    requirements = requirements if requirements is not None else requirement_table(territory.team)
+    start = period.start
+    best = (
+        ClassHistory.objects.filter(
+            in_force_on(start),
+            customer=OuterRef("pk"),
+            product__teams=territory.team_id,
+        )
+        .order_by("klass")
+        .values("klass")[:1]
+    )
+    visits = (
+        CallAttendee.objects.filter(
+            customer=OuterRef("pk"),
+            call__territory=territory,
+            call__status=CallStatus.COMPLETED,
+            call__date__range=(period.start, period.end),
+        )
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    short = None
+    for klass in TargetClass.values:
+        requirement = requirements.get(klass)
+        if requirement is None:
+            continue
+        coverage = (
+            requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
+        )
+        if coverage is not None:
+            short = _or(short, Q(klass=klass, call_count=0))
+        if period.is_month and requirement.calls_per_month:
+            short = _or(short, Q(klass=klass, call_count__lt=requirement.calls_per_month))
+    if short is None:
+        return []
+    customers = (
+        Customer.objects.filter(
+            Exists(
+                Alignment.objects.filter(
+                    in_force_on(start), territory=territory, customer=OuterRef("pk")
+                )
+            )
+        )
+        .annotate(
+            klass=Case(
+                When(kind=CustomerKind.NON_PRESCRIBER, then=F("role_group")),
+                default=Subquery(best),
+                output_field=CharField(),
+            ),
+            call_count=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
+        )
+        .filter(klass__isnull=False)
+        .filter(short)
+        .select_related("institution", "department")
+        .order_by("klass", "call_count", "name", "pk")
+    )
+    rows = list(customers)
+    for customer in rows:
+        requirement = requirements.get(customer.klass)
+        customer.required = requirement.calls_per_month if requirement else None
+        customer.badge = "N" if customer.klass.startswith("N") else customer.klass
+    return rows
+
+
+def pims_this_week(*, territory, today=None):
+    """Completed PIMs of the territory in the current Monday–Sunday week (live)."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return (
+        Call.objects.completed()
+        .filter(territory=territory, is_pim=True, date__range=(monday, monday + timedelta(days=6)))
+        .count()
+    )
+
+
+def requirements_by_team(team_ids):
+    """{team_id: {klass: Requirement}} for these teams (own rows over company defaults), and the
+    company defaults under None. One query."""
+    team_ids = set(team_ids)
+    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=team_ids)))
+    defaults = {r.klass: r for r in rows if r.team_id is None}
+    tables = {None: defaults}
+    for team_id in team_ids:
+        tables[team_id] = {
+            **defaults,
+            **{r.klass: r for r in rows if r.team_id == team_id},
+        }
+    return tables
+
+
+def class_cells(*, territories, period: Period, group_by="territory"):
+    """{(group id, klass): {targets, covered, frequency_compliant}} summed from the snapshots of
+    `territories` (a queryset), grouped by `territory` or `territory__district`. One query."""
+    rows = (
+        ClassSnapshot.objects.filter(period=period.key, territory__in=territories)
+        .values(group_by, "klass")
+        .annotate(
+            targets=Sum("targets"),
+            covered=Sum("covered"),
+            frequency_compliant=Sum("frequency_compliant"),
+        )
+    )
+    return {
+        (row[group_by], row["klass"]): {
+            "targets": row["targets"],
+            "covered": row["covered"],
+            "frequency_compliant": row["frequency_compliant"] if period.is_month else None,
+        }
+        for row in rows
+    }
+
+
+def activity_cells(*, territories, period: Period, group_by="territory"):
+    """{group id: {completed_calls, field_days, pim_count, computed_at}}. One query."""
+    rows = (
+        ActivitySnapshot.objects.filter(period=period.key, territory__in=territories)
+        .values(group_by)
+        .annotate(
+            completed_calls=Sum("completed_calls"),
+            field_days=Sum("field_days"),
+            pim_count=Sum("pim_count"),
+            computed_at=Max("computed_at"),
+        )
+    )
+    return {row[group_by]: row for row in rows}
+
+
+def trends(*, territories, months, classes=("A", "B")):
+    """Per month key of `months`: coverage and frequency compliance of `classes` together (sums
+    of counts) and the call rate, or None where the month has no snapshot. Two queries."""
+    keys = [month.key for month in months]
+    by_class = {
+        row["period"]: row
+        for row in ClassSnapshot.objects.filter(
+            period__in=keys, territory__in=territories, klass__in=classes
+        )
+        .values("period")
+        .annotate(
+            targets=Sum("targets"),
+            covered=Sum("covered"),
+            frequency_compliant=Sum("frequency_compliant"),
+        )
+    }
+    activity = {
+        row["period"]: row
+        for row in ActivitySnapshot.objects.filter(period__in=keys, territory__in=territories)
+        .values("period")
+        .annotate(calls=Sum("completed_calls"), days=Sum("field_days"))
+    }
+    series = {"coverage": [], "frequency": [], "call_rate": []}
+    for key in keys:
+        row, act = by_class.get(key), activity.get(key)
+        series["coverage"].append(_ratio(row["covered"], row["targets"]) if row else None)
+        series["frequency"].append(
+            _ratio(row["frequency_compliant"], row["targets"]) if row else None
+        )
+        series["call_rate"].append(
+            round(act["calls"] / act["days"], 2) if act and act["days"] else None
+        )
+    return series
+
+
+def last_call_change(territory):
+    """When a call of the territory was last written (None: never)."""
+    return Call.objects.filter(territory=territory).aggregate(latest=Max("updated_at"))["latest"]
+
+
+def snapshot_time(territory, period: Period):
+    """When the territory's snapshot of `period` was computed (None: never)."""
+    return ActivitySnapshot.objects.filter(territory=territory, period=period.key).aggregate(
+        at=Max("computed_at")
+    )["at"]
+
+
+# Settings part: the requirements page.
+
+
+def requirement_settings(teams):
+    """The company default table and each team's own one (None: it follows the default), for
+    the requirements page: {"defaults": {klass: Requirement}, "teams": [(team, {klass:
+    Requirement} | None)]}. One query whatever the number of teams."""
+    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=teams)))
+    defaults = {r.klass: r for r in rows if r.team_id is None}
+    own = {}
+    for row in rows:
+        if row.team_id is not None:
+            own.setdefault(row.team_id, {})[row.klass] = row
+    return {"defaults": defaults, "teams": [(team, own.get(team.pk)) for team in teams]}
+
+
+REQUIREMENT_HISTORY_FIELDS = ("monthly_coverage", "calls_per_month", "quarterly_coverage")
+
+
+def requirement_changes(limit=50):
+    """The latest changes to the requirements, newest first: each with `when`, `who`, `team`
+    (None: the company default), `klass`, `kind` ("+" created, "~" changed, "-" deleted) and
+    `changes` [(field, old, new)] against the previous version of the same row, and
+    `known_before` (False when that version was never recorded: only the new values are
+    known). Two queries."""
+    History = Requirement.history.model
+    latest = list(
+        History.objects.select_related("history_user", "team").order_by(
+            "-history_date", "-history_id"
+        )[:limit]
+    )
+    earlier = {}
+    if latest:
+        for record in History.objects.filter(id__in={r.id for r in latest}).order_by(
+            "history_date", "history_id"
+        ):
+            earlier.setdefault(record.id, []).append(record)
+    entries = []
+    for record in latest:
+        previous = None
+        for candidate in earlier.get(record.id, []):
+            if (candidate.history_date, candidate.history_id) < (
+                record.history_date,
+                record.history_id,
+            ):
+                previous = candidate
+        changes = []
+        for name in REQUIREMENT_HISTORY_FIELDS:
+            new = getattr(record, name)
+            old = getattr(previous, name) if previous is not None else None
+            if record.history_type == "-":
+                changes.append((name, new, None))
+            elif record.history_type == "+" or old != new:
+                changes.append((name, old, new))
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "team": record.team,
+                "klass": record.klass,
+                "kind": record.history_type,
+                "changes": changes,
+                # False: the row's earlier values were never recorded (e.g. seeded defaults)
+                "known_before": previous is not None or record.history_type != "~",
+            }
+        )
+    return entries

@@ -20,3 +20,20 @@ def recompute_nightly():
         for batch in engine.district_batches():
             for district_id in batch:
                 recompute_district.delay(period.key, str(district_id))
+
+
+@shared_task(acks_late=True)
+def recompute_territory(period: str, territory_id: str):
+    """Refresh one territory's snapshots of a period (enqueued on commit of a change)."""
+    from . import services
+    from .periods import parse
+
+    services.compliance_recompute_territory(period=parse(period), territory_id=territory_id)
+
+
+@shared_task(acks_late=True)
+def recompute_job_district(job_id: str, district_id: str):
+    """One district of an admin's "recompute now" job."""
+    from . import services
+
+    services.recompute_job_district(job_id=job_id, district_id=district_id)

@@ -1,0 +1,352 @@
+"""The dashboards: a rep's territory (figures per class and the targets behind them), a DM's
+district (reps × classes, trends) and a regional roll-up (districts × classes). Thin: the reads
+are in reports.selectors, the one write (refresh a stale snapshot) in reports.services."""
+
+import math
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calls.services import can_log_calls
+from org.models import District, Region, Role, Territory
+
+from . import selectors, services
+from .models import TargetClass
+from .periods import Period, month_of, parse, quarter_of
+
+CLASSES = TargetClass.values
+HEADS = [(k, "N" if k.startswith("N") else k) for k in CLASSES]  # (class, its badge)
+TREND_MONTHS = 6
+
+
+def _period(request) -> Period:
+    today = timezone.localdate()
+    key = request.GET.get("period")
+    if not key:
+        return month_of(today)
+    try:
+        return parse(key)
+    except ValidationError:
+        messages.error(request, _("Give a month like 2026-10 or a quarter like 2026-Q4."))
+        return month_of(today)
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise Http404 from error
+
+
+def _switch(request, period: Period):
+    """The period switch: this month, this quarter, and the previous of the period shown; the
+    links keep the scope (`territory=`, `district=`, `region=`) of the page."""
+    today = timezone.localdate()
+    query = request.GET.copy()
+    query.pop("period", None)
+    scope = query.urlencode()
+    return {
+        "month": month_of(today),
+        "quarter": quarter_of(today),
+        "previous": period.previous(),
+        "current": period,
+        "scope": f"&{scope}" if scope else "",
+    }
+
+
+def _state(value, required):
+    """met / unmet / plain (nothing required) / none (nothing to judge)."""
+    if value is None:
+        return "none"
+    if required is None:
+        return "plain"
+    return "met" if value >= required else "unmet"
+
+
+def _pct(ratio):
+    """A share as a whole percentage, rounded down (89.6 % is not shown as a met 90 %)."""
+    return None if ratio is None else f"{math.floor(float(ratio) * 100 + 1e-9)} %"
+
+
+def _cell(counts, requirement, period):
+    """A class's figures (targets, covered, frequency_compliant) with ratios and states."""
+    targets = counts.get("targets", 0) if counts else 0
+    covered = counts.get("covered", 0) if counts else 0
+    compliant = counts.get("frequency_compliant") if counts else None
+    coverage_required = None
+    calls_per_month = None
+    if requirement is not None:
+        coverage_required = (
+            requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
+        )
+        calls_per_month = requirement.calls_per_month
+    coverage = covered / targets if targets else None
+    frequency = None
+    if targets and period.is_month and calls_per_month and compliant is not None:
+        frequency = compliant / targets
+    return {
+        "targets": targets,
+        "covered": covered,
+        "coverage_pct": _pct(coverage),
+        "coverage_required_pct": _pct(coverage_required),
+        "frequency_pct": _pct(frequency),
+        "coverage": coverage,
+        "coverage_required": coverage_required,
+        "coverage_state": _state(coverage, coverage_required),
+        "calls_per_month": calls_per_month,
+        "frequency_compliant": compliant if frequency is not None else None,
+        "frequency": frequency,
+        # Every target of the class is to reach its calls per month: met at 100 %.
+        "frequency_state": _state(frequency, 1 if calls_per_month else None),
+    }
+
+
+def _rate(calls, days):
+    return round(calls / days, 2) if calls is not None and days else None
+
+
+def _chart(values, labels, *, percent, target=None):
+    """A small line chart as SVG coordinates; a month without a value breaks the line."""
+    width, height, left, right, top, bottom = 320, 130, 34, 18, 10, 22
+    numbers = [v for v in values if v is not None]
+    high = 1.0 if percent else max([*numbers, float(target or 0), 1.0]) * 1.15
+    span_x = (width - left - right) / max(len(values) - 1, 1)
+
+    def y(value):
+        return round(top + (height - top - bottom) * (1 - float(value) / high), 1)
+
+    points, segments, segment = [], [], []
+    for i, (value, label) in enumerate(zip(values, labels, strict=True)):
+        x = round(left + i * span_x, 1)
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            points.append({"x": x, "label": label, "value": None})
+            continue
+        segment.append(f"{x},{y(value)}")
+        shown = f"{value * 100:.0f}%" if percent else f"{value:.1f}"
+        points.append({"x": x, "y": y(value), "label": label, "value": shown})
+    if segment:
+        segments.append(segment)
+    ticks = [0, 0.5, 1] if percent else [0, round(high / 2, 1), round(high, 1)]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "base": height - bottom,
+        "label_y": height - 6,
+        "segments": [" ".join(s) for s in segments],
+        "points": points,
+        "ticks": [{"y": y(t), "label": f"{t * 100:.0f}%" if percent else f"{t:g}"} for t in ticks],
+        "target": y(target) if target is not None else None,
+        "summary": ", ".join(f"{p['label']}: {p['value'] or '—'}" for p in points),
+    }
+
+
+@login_required
+def dashboard(request):
+    """One address for everybody: a rep's territory, a DM's district, a regional manager's or
+    admin's region; `?territory=`, `?district=`, `?region=` drill down within one's scope."""
+    user = request.user
+    period = _period(request)
+    if request.GET.get("territory"):
+        territory = get_object_or_404(
+            Territory.objects.for_user(user).select_related("team", "district", "rep"),
+            pk=_uuid(request.GET["territory"]),
+        )
+        return _territory_page(request, territory, period)
+    if user.is_rep:
+        if request.GET.get("district") or request.GET.get("region"):
+            raise Http404
+        territory = (
+            Territory.objects.for_user(user)
+            .select_related("team", "district", "rep")
+            .order_by("code")
+            .first()
+        )
+        return _territory_page(request, territory, period)
+    if request.GET.get("district"):
+        district = get_object_or_404(
+            District.objects.for_user(user).select_related("region", "dm"),
+            pk=_uuid(request.GET["district"]),
+        )
+        return _district_page(request, district, period)
+    if user.role == Role.DM:
+        district = (
+            District.objects.for_user(user).select_related("region", "dm").order_by("code").first()
+        )
+        return _district_page(request, district, period)
+    regions = Region.objects.for_user(user).select_related("manager")
+    if request.GET.get("region"):
+        region = get_object_or_404(regions, pk=_uuid(request.GET["region"]))
+    else:
+        region = regions.order_by("code").first()
+    return _region_page(request, region, period)
+
+
+def _territory_page(request, territory, period):
+    user = request.user
+    context = {"period": period, "switch": _switch(request, period), "territory": territory}
+    if territory is None:
+        return render(request, "reports/rep.html", context)
+    services.territory_figures_refresh(territory=territory, period=period)
+    team = territory.team
+    requirements = selectors.requirement_table(team)
+    report = selectors.compliance_report(
+        territories=Territory.objects.filter(pk=territory.pk), period=period, team=team
+    )
+    rows = []
+    for row in report["rows"]:
+        cell = _cell(row, requirements.get(row["klass"]), period)
+        cell["klass"] = row["klass"]
+        cell["badge"] = "N" if row["klass"].startswith("N") else row["klass"]
+        rows.append(cell)
+    call_rate = report["call_rate"]
+    pims_week = selectors.pims_this_week(territory=territory)
+    context.update(
+        {
+            "territories": list(
+                Territory.objects.for_user(user).filter(rep=territory.rep).order_by("code")
+            )
+            if user.is_rep
+            else [],
+            "report": report,
+            "rows": rows,
+            "call_rate_state": _state(call_rate, team.call_rate_target),
+            "pims_week": pims_week,
+            "pims_state": _state(pims_week, team.pims_per_week),
+            "missing": selectors.missing_visits(
+                territory=territory, period=period, requirements=requirements
+            ),
+            "can_drill_up": not user.is_rep,
+            "can_log": can_log_calls(user),
+        }
+    )
+    return render(request, "reports/rep.html", context)
+
+
+def _months_to(period: Period, count=TREND_MONTHS):
+    month = period.months[-1]
+    months = [month]
+    for _i in range(count - 1):
+        months.insert(0, months[0].previous())
+    return months
+
+
+def _district_page(request, district, period):
+    user = request.user
+    context = {"period": period, "switch": _switch(request, period), "district": district}
+    if district is None:
+        return render(request, "reports/district.html", context)
+    territories = (
+        Territory.objects.for_user(user)
+        .filter(district=district)
+        .select_related("rep", "team")
+        .order_by("code")
+    )
+    territory_list = list(territories)
+    tables = selectors.requirements_by_team({t.team_id for t in territory_list})
+    cells = selectors.class_cells(territories=territories, period=period)
+    activity = selectors.activity_cells(territories=territories, period=period)
+    lines = []
+    for territory in territory_list:
+        requirements = tables[territory.team_id]
+        act = activity.get(territory.pk) or {}
+        rate = _rate(act.get("completed_calls"), act.get("field_days"))
+        lines.append(
+            {
+                "territory": territory,
+                "cells": [
+                    _cell(cells.get((territory.pk, k)), requirements.get(k), period)
+                    for k in CLASSES
+                ],
+                "activity": act,
+                "call_rate": rate,
+                "call_rate_state": _state(rate, territory.team.call_rate_target),
+            }
+        )
+    teams = {t.team_id: t.team for t in territory_list}
+    team = next(iter(teams.values())) if len(teams) == 1 else None
+    report = selectors.compliance_report(territories=territories, period=period, team=team)
+    requirements = tables[team.pk] if team else tables[None]
+    totals = [_cell(row, requirements.get(row["klass"]), period) for row in report["rows"]]
+    months = _months_to(period)
+    series = selectors.trends(territories=territories, months=months)
+    labels = [m.key[2:] for m in months]
+    target = team.call_rate_target if team else None
+    context.update(
+        {
+            "heads": HEADS,
+            "lines": lines,
+            "report": report,
+            "totals": totals,
+            "total_rate_state": _state(report["call_rate"], target),
+            "charts": [
+                (_("Coverage of A + B"), _chart(series["coverage"], labels, percent=True)),
+                (
+                    _("Frequency compliance of A + B"),
+                    _chart(series["frequency"], labels, percent=True),
+                ),
+                (
+                    _("Call rate"),
+                    _chart(series["call_rate"], labels, percent=False, target=target),
+                ),
+            ],
+            "districts": list(District.objects.for_user(user).order_by("code"))
+            if user.role != Role.DM or District.objects.for_user(user).count() > 1
+            else [],
+        }
+    )
+    return render(request, "reports/district.html", context)
+
+
+def _region_page(request, region, period):
+    user = request.user
+    context = {"period": period, "switch": _switch(request, period), "region": region}
+    if region is None:
+        return render(request, "reports/region.html", context)
+    territories = Territory.objects.for_user(user).filter(district__region=region)
+    districts = list(
+        District.objects.for_user(user).filter(region=region).select_related("dm").order_by("code")
+    )
+    requirements = selectors.requirements_by_team(())[None]
+    cells = selectors.class_cells(
+        territories=territories, period=period, group_by="territory__district"
+    )
+    activity = selectors.activity_cells(
+        territories=territories, period=period, group_by="territory__district"
+    )
+    lines = []
+    for district in districts:
+        act = activity.get(district.pk) or {}
+        lines.append(
+            {
+                "district": district,
+                "cells": [
+                    _cell(cells.get((district.pk, k)), requirements.get(k), period) for k in CLASSES
+                ],
+                "activity": act,
+                "call_rate": _rate(act.get("completed_calls"), act.get("field_days")),
+            }
+        )
+    report = selectors.compliance_report(territories=territories, period=period)
+    context.update(
+        {
+            "heads": HEADS,
+            "lines": lines,
+            "report": report,
+            "totals": [
+                _cell(row, requirements.get(row["klass"]), period) for row in report["rows"]
+            ],
+            "regions": list(Region.objects.for_user(user).order_by("code")),
+        }
+    )
+    return render(request, "reports/region.html", context)

@@ -1,0 +1,185 @@
+"""Refresh on change: a territory's snapshots are recomputed once its calls or alignments change
+and the transaction commits — one task per (period, territory), none after a rollback."""
+
+import datetime
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from calls.models import Call, CallAttendee
+from customers.models import Alignment, ClassHistory
+from reports import refresh
+from reports.models import ActivitySnapshot, ClassSnapshot
+from reports.periods import month_of, quarter_of
+from tests.factories import CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def committed():
+    """What was set up so far as if committed: its pending refreshes (never run: a test's
+    transaction never commits) are forgotten, so a capture sees only what the test changes."""
+    setattr(connection, refresh.STATE, None)
+
+
+@pytest.fixture(autouse=True)
+def committed_world(world):
+    committed()
+    return world
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The recompute_territory tasks sent, as (period, territory id) pairs (not run)."""
+    calls = []
+    monkeypatch.setattr("reports.tasks.recompute_territory.delay", lambda *args: calls.append(args))
+    return calls
+
+
+def now_keys(territory, day=None):
+    day = day or timezone.localdate()
+    return sorted((period.key, str(territory.pk)) for period in (month_of(day), quarter_of(day)))
+
+
+def log_call(world, day=None, status="completed", customers=None):
+    call = Call.objects.create(
+        territory=world.tx,
+        rep=world.rep_x,
+        date=day or timezone.localdate(),
+        status=status,
+        institution=world.hx,
+    )
+    for customer in customers or [world.cx]:
+        CallAttendee.objects.create(call=call, customer=customer)
+    return call
+
+
+def test_logging_a_call_refreshes_the_months_snapshot(world, django_capture_on_commit_callbacks):
+    product = ProductFactory()
+    world.tx.team.products.add(product)
+    ClassHistory.objects.create(
+        customer=world.cx,
+        product=product,
+        klass="A",
+        source="computed",
+        valid_from=datetime.date(2020, 1, 1),
+        cause="measures",
+    )
+    month = month_of(timezone.localdate()).key
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        log_call(world)
+
+    assert len(callbacks) == 1  # one flush for the whole transaction
+    activity = ActivitySnapshot.objects.get(territory=world.tx, period=month)
+    assert activity.completed_calls == 1
+    snapshot = ClassSnapshot.objects.get(territory=world.tx, period=month, klass="A")
+    assert (snapshot.targets, snapshot.covered) == (1, 1)
+    assert ClassSnapshot.objects.filter(
+        territory=world.tx, period=quarter_of(timezone.localdate()).key, klass="A"
+    ).exists()
+    assert not ActivitySnapshot.objects.filter(territory=world.ty).exists()  # only tx
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(
+    world, sent, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks(execute=True)
+    with capture as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        log_call(world)
+        raise RuntimeError
+
+    assert callbacks == [] and sent == []
+
+    # The next commit is not polluted by the rolled-back one.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        Alignment.objects.create(customer=world.cy, territory=world.ty)
+    assert sorted(sent) == now_keys(world.ty)
+
+
+def test_several_saves_in_one_transaction_send_one_task_per_period_and_territory(
+    world, sent, django_capture_on_commit_callbacks
+):
+    other = CustomerFactory(territory=world.tx)
+    committed()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        call = log_call(world, status="planned", customers=[world.cx, other])
+        call.status = "completed"
+        call.save()
+        call.notes = "again"
+        call.save()
+
+    assert sorted(sent) == now_keys(world.tx)
+
+
+def test_an_attendee_alone_refreshes_its_calls_territory(
+    world, sent, django_capture_on_commit_callbacks
+):
+    call = log_call(world)
+    attendee = Call.objects.get(pk=call.pk).attendances.get()  # its call not loaded
+    committed()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        CallAttendee.objects.get(pk=attendee.pk).delete()
+
+    assert sorted(sent) == now_keys(world.tx)
+
+
+def test_a_past_call_refreshes_its_own_month_and_quarter(
+    world, sent, django_capture_on_commit_callbacks
+):
+    day = datetime.date(2025, 2, 14)
+    with django_capture_on_commit_callbacks(execute=True):
+        log_call(world, day=day)
+
+    assert sorted(set(sent)) == [("2025-02", str(world.tx.pk)), ("2025-Q1", str(world.tx.pk))]
+
+
+def test_a_future_call_refreshes_nothing(world, sent, django_capture_on_commit_callbacks):
+    day = timezone.localdate() + datetime.timedelta(days=400)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        log_call(world, day=day, status="planned")
+
+    assert sent == []
+
+
+def test_moving_a_call_refreshes_the_old_and_the_new_territory(
+    world, sent, django_capture_on_commit_callbacks
+):
+    call = Call.objects.get(pk=log_call(world).pk)
+    committed()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        call.territory = world.ty
+        call.save()
+
+    assert sorted(sent) == sorted(now_keys(world.tx) + now_keys(world.ty))
+
+
+def test_deleting_a_call_refreshes_its_territory(world, sent, django_capture_on_commit_callbacks):
+    call = log_call(world)
+    committed()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        Call.objects.get(pk=call.pk).delete()
+
+    assert sorted(set(sent)) == now_keys(world.tx)
+
+
+def test_an_alignment_change_refreshes_the_current_periods(
+    world, sent, django_capture_on_commit_callbacks
+):
+    alignment = Alignment.objects.get(customer=world.cx)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        alignment.valid_to = timezone.localdate()
+        alignment.save()
+
+    assert sorted(sent) == now_keys(world.tx)
+
+
+def test_the_task_recomputes_only_that_territory(world):
+    from reports.tasks import recompute_territory
+
+    recompute_territory("2026-03", str(world.tx.pk))
+
+    assert ActivitySnapshot.objects.filter(period="2026-03").count() == 1
+    assert ActivitySnapshot.objects.get(period="2026-03").territory == world.tx
+    recompute_territory("2026-03", "00000000-0000-0000-0000-000000000000")  # gone: nothing
