@@ -558,7 +558,17 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class Reclassification(models.Model):
+class BatchProgress:
+    """`progress` (0..1) of a job that runs in batches; 1 once done."""
+
+    @property
+    def progress(self):
+        if self.status == JobStatus.DONE:
+            return 1.0
+        return self.batches_done / self.batches if self.batches else 0.0
+
+
+class Reclassification(BatchProgress, models.Model):
     """A job that reclassifies every customer of a product (after a threshold change, an import
     or at night), with its progress."""
 
@@ -599,9 +609,3 @@ class Reclassification(models.Model):
 
     def __str__(self):
         return f"{self.product} {self.get_status_display()} {self.progress:.0%}"
-
-    @property
-    def progress(self):
-        if self.status == JobStatus.DONE:
-            return 1.0
-        return self.batches_done / self.batches if self.batches else 0.0

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from customers.models import BatchProgress, JobStatus
 from org.models import ScopedQuerySet, Team, Territory
 
 
@@ -159,14 +160,10 @@ class ActivitySnapshot(models.Model):
         return f"{self.territory_id} {self.period}: {self.completed_calls}/{self.field_days}"
 
 
-class RecomputeJobStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+RecomputeJobStatus = JobStatus  # the same states as a reclassification
 
 
-class RecomputeJob(models.Model):
+class RecomputeJob(BatchProgress, models.Model):
     """An admin's "recompute now" of a period: one batch per district, with its progress."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -199,13 +196,6 @@ class RecomputeJob(models.Model):
 
     def __str__(self):
         return f"{self.period} {self.get_status_display()} {self.progress:.0%}"
-
-    @property
-    def progress(self):
-        """0..1: the share of districts recomputed (1 when done)."""
-        if self.status == RecomputeJobStatus.DONE:
-            return 1.0
-        return self.batches_done / self.batches if self.batches else 0.0
 
     @property
     def finished(self):
