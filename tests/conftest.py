@@ -42,6 +42,16 @@ def _plain_http():
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    """Tests read English unless they ask for Chinese; a request's language does not leak into
+    the next test (the company default, zh-hans, would otherwise apply outside requests)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
