@@ -6,8 +6,9 @@ snapshot until it commits; two runs of the same districts wait for each other):
 1. targets: the customers aligned to each territory on the period's first day, with their class
    in it on that day — N1/N2/N3 for a non-prescriber, else the highest class (A > B > C > D) of
    the products the territory's team promotes; a prescriber with no class then is no target;
-2. visits: completed calls of each territory in the period, per attendee (a group call counts
-   for each of them), dated by their local date;
+2. attendances: completed calls of each territory in the period × their attendees, read once;
+   from them the visits per territory and customer (a group call counts for each attendee),
+   dated by their local date;
 3. one row per territory and class: targets, covered (≥ 1 visit), the required calls per month
    of the team (or the company default) and, for a month, how many targets met it;
 4. one row per territory: completed calls (per attendee), field days (the company's working days
@@ -30,8 +31,9 @@ from .periods import Period
 SCOPE = "_report_territories"
 DAYS = "_report_days"
 TARGETS = "_report_targets"
+ATTENDANCES = "_report_attendances"
 VISITS = "_report_visits"
-TEMP_TABLES = (SCOPE, DAYS, TARGETS, VISITS)
+TEMP_TABLES = (SCOPE, DAYS, TARGETS, ATTENDANCES, VISITS)
 
 
 def _db(value):
@@ -53,14 +55,22 @@ WHERE a.valid_from <= %(start)s AND (a.valid_to IS NULL OR a.valid_to >= %(start
 GROUP BY a.territory_id, a.customer_id, cu.kind
 """
 
-VISITS_SQL = f"""
-CREATE TEMP TABLE {VISITS} AS
-SELECT c.territory_id, ca.customer_id, COUNT(*) AS calls
+# The period's completed calls × attendees, read once for the visits and the activity rows.
+ATTENDANCES_SQL = f"""
+CREATE TEMP TABLE {ATTENDANCES} AS
+SELECT c.id AS call_id, c.territory_id, c.is_pim, ca.customer_id
 FROM calls_call c
 JOIN {SCOPE} s ON s.id = c.territory_id
-JOIN calls_callattendee ca ON ca.call_id = c.id
+LEFT JOIN calls_callattendee ca ON ca.call_id = c.id
 WHERE c.status = 'completed' AND c.date >= %(start)s AND c.date <= %(end)s
-GROUP BY c.territory_id, ca.customer_id
+"""
+
+VISITS_SQL = f"""
+CREATE TEMP TABLE {VISITS} AS
+SELECT territory_id, customer_id, COUNT(*) AS calls
+FROM {ATTENDANCES}
+WHERE customer_id IS NOT NULL
+GROUP BY territory_id, customer_id
 """
 
 CLASS_ROWS_SQL = f"""
@@ -93,13 +103,10 @@ SELECT s.id, %(period)s, COALESCE(calls.attendances, 0), COALESCE(days.n, 0),
        COALESCE(calls.pims, 0), %(now)s
 FROM {SCOPE} s
 LEFT JOIN (
-    SELECT c.territory_id, COUNT(ca.customer_id) AS attendances,
-           COUNT(DISTINCT CASE WHEN c.is_pim THEN c.id END) AS pims
-    FROM calls_call c
-    JOIN {SCOPE} s2 ON s2.id = c.territory_id
-    LEFT JOIN calls_callattendee ca ON ca.call_id = c.id
-    WHERE c.status = 'completed' AND c.date >= %(start)s AND c.date <= %(end)s
-    GROUP BY c.territory_id
+    SELECT territory_id, COUNT(customer_id) AS attendances,
+           COUNT(DISTINCT CASE WHEN is_pim THEN call_id END) AS pims
+    FROM {ATTENDANCES}
+    GROUP BY territory_id
 ) calls ON calls.territory_id = s.id
 LEFT JOIN (
     SELECT ta.territory_id, COUNT(DISTINCT d.day) AS n
@@ -151,9 +158,12 @@ def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
             [(day,) for day in working_days(period.start, min(period.end, timezone.localdate()))],
         )
         cursor.execute(TARGETS_SQL, params)
+        cursor.execute(ATTENDANCES_SQL, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {ATTENDANCES}")
         cursor.execute(VISITS_SQL, params)
         if connection.vendor == "postgresql":
-            for table in TEMP_TABLES:
+            for table in (SCOPE, DAYS, TARGETS, VISITS):
                 cursor.execute(f"ANALYZE {table}")
         for model in (ClassSnapshot, ActivitySnapshot):
             cursor.execute(
