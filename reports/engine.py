@@ -10,10 +10,11 @@ snapshot until it commits; two runs of the same districts wait for each other):
    from them the visits per territory and customer (a group call counts for each attendee),
    dated by their local date;
 3. one row per territory and class: targets, covered (≥ 1 visit), the required calls per month
-   of the team (or the company default) and, for a month, how many targets met it;
+   of the team (or the company default), for a month how many targets met it, and the effort
+   they received: attendances at one-to-one calls and at meetings (PIM invitations);
 4. one row per territory: completed calls (per attendee), field days (the company's working days
    on which a rep held the territory and was not absent — up to today in a period still
-   running) and PIMs (completed group meetings).
+   running), PIMs (completed group meetings) and the attendances at them (invitations).
 
 Every statement is a handful of joins and GROUP BYs over all the batch's territories: no loop over
 customers, reps or territories. The same SQL runs on PostgreSQL and SQLite.
@@ -67,7 +68,8 @@ WHERE c.status = 'completed' AND c.date >= %(start)s AND c.date <= %(end)s
 
 VISITS_SQL = f"""
 CREATE TEMP TABLE {VISITS} AS
-SELECT territory_id, customer_id, COUNT(*) AS calls
+SELECT territory_id, customer_id, COUNT(*) AS calls,
+       SUM(CASE WHEN is_pim THEN 1 ELSE 0 END) AS invitations
 FROM {ATTENDANCES}
 WHERE customer_id IS NOT NULL
 GROUP BY territory_id, customer_id
@@ -75,12 +77,14 @@ GROUP BY territory_id, customer_id
 
 CLASS_ROWS_SQL = f"""
 INSERT INTO reports_classsnapshot (territory_id, period, klass, targets, covered,
-                                   calls_per_month, frequency_compliant, computed_at)
+                                   calls_per_month, frequency_compliant, calls, invitations,
+                                   computed_at)
 SELECT g.territory_id, %(period)s, g.klass, COUNT(*),
        SUM(CASE WHEN v.calls IS NULL THEN 0 ELSE 1 END),
        g.required,
        CASE WHEN %(is_month)s = 1 AND g.required IS NOT NULL
             THEN SUM(CASE WHEN COALESCE(v.calls, 0) >= g.required THEN 1 ELSE 0 END) END,
+       COALESCE(SUM(v.calls - v.invitations), 0), COALESCE(SUM(v.invitations), 0),
        %(now)s
 FROM (
     SELECT tg.territory_id, tg.customer_id, tg.klass,
@@ -98,13 +102,14 @@ GROUP BY g.territory_id, g.klass, g.required
 
 ACTIVITY_ROWS_SQL = f"""
 INSERT INTO reports_activitysnapshot (territory_id, period, completed_calls, field_days,
-                                      pim_count, computed_at)
+                                      pim_count, invitations, computed_at)
 SELECT s.id, %(period)s, COALESCE(calls.attendances, 0), COALESCE(days.n, 0),
-       COALESCE(calls.pims, 0), %(now)s
+       COALESCE(calls.pims, 0), COALESCE(calls.invitations, 0), %(now)s
 FROM {SCOPE} s
 LEFT JOIN (
     SELECT territory_id, COUNT(customer_id) AS attendances,
-           COUNT(DISTINCT CASE WHEN is_pim THEN call_id END) AS pims
+           COUNT(DISTINCT CASE WHEN is_pim THEN call_id END) AS pims,
+           COUNT(CASE WHEN is_pim THEN customer_id END) AS invitations
     FROM {ATTENDANCES}
     GROUP BY territory_id
 ) calls ON calls.territory_id = s.id

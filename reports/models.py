@@ -116,6 +116,10 @@ class ClassSnapshot(models.Model):
     covered = models.PositiveIntegerField(_("covered"))
     calls_per_month = models.PositiveSmallIntegerField(_("calls per month"), null=True)
     frequency_compliant = models.PositiveIntegerField(_("frequency-compliant"), null=True)
+    # The effort the class's targets received (the opportunity analysis): attendances at
+    # completed one-to-one calls, and at completed meetings (PIMs) they were invited to.
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    invitations = models.PositiveIntegerField(_("meeting invitations"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     objects = SnapshotQuerySet.as_manager()
@@ -143,6 +147,8 @@ class ActivitySnapshot(models.Model):
     completed_calls = models.PositiveIntegerField(_("completed calls"))
     field_days = models.PositiveIntegerField(_("field days"))
     pim_count = models.PositiveIntegerField(_("PIMs"))
+    # Of completed_calls, the attendances at PIMs (the rest are one-to-one calls).
+    invitations = models.PositiveIntegerField(_("meeting invitations"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     objects = SnapshotQuerySet.as_manager()

@@ -65,8 +65,11 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 PERIODS = ("2026-06", "2026-Q2")
 PER = CUSTOMERS // TERRITORIES  # home customers per territory
 
-CLASS_ROW = "territory_id, period, klass, targets, covered, calls_per_month, frequency_compliant"
-ACTIVITY_ROW = "territory_id, period, completed_calls, field_days, pim_count"
+CLASS_ROW = (
+    "territory_id, period, klass, targets, covered, calls_per_month, frequency_compliant, "
+    "calls, invitations"
+)
+ACTIVITY_ROW = "territory_id, period, completed_calls, field_days, pim_count, invitations"
 SNAPSHOTS = {  # snapshot table → (its copy for the hand-written SQL, the columns compared)
     ClassSnapshot._meta.db_table: ("bench_classsnapshot", CLASS_ROW),
     ActivitySnapshot._meta.db_table: ("bench_activitysnapshot", ACTIVITY_ROW),
@@ -380,7 +383,8 @@ HAND_SQL = [
     "ANALYZE bench_targets",
     "ANALYZE bench_attendances",
     """INSERT INTO bench_classsnapshot (territory_id, period, klass, targets, covered,
-                                     calls_per_month, frequency_compliant, computed_at)
+                                     calls_per_month, frequency_compliant, calls, invitations,
+                                     computed_at)
     WITH required AS (
         SELECT tm.id AS team_id, company.klass,
                CASE WHEN own.id IS NOT NULL THEN own.calls_per_month
@@ -391,20 +395,22 @@ HAND_SQL = [
         WHERE company.team_id IS NULL
     ),
     visits AS (
-        SELECT territory_id, customer_id, COUNT(*) AS calls
+        SELECT territory_id, customer_id, COUNT(*) AS calls,
+               COUNT(*) FILTER (WHERE is_pim) AS invitations
         FROM bench_attendances WHERE customer_id IS NOT NULL
         GROUP BY territory_id, customer_id
     )
     SELECT tg.territory_id, %(period)s, tg.klass, COUNT(*), COUNT(v.calls), r.calls_per_month,
            CASE WHEN %(is_month)s AND r.calls_per_month IS NOT NULL
                 THEN COUNT(*) FILTER (WHERE COALESCE(v.calls, 0) >= r.calls_per_month) END,
+           COALESCE(SUM(v.calls - v.invitations), 0), COALESCE(SUM(v.invitations), 0),
            now()
     FROM bench_targets tg
     JOIN required r ON r.team_id = tg.team_id AND r.klass = tg.klass
     LEFT JOIN visits v ON v.territory_id = tg.territory_id AND v.customer_id = tg.customer_id
     GROUP BY tg.territory_id, tg.klass, r.calls_per_month""",
     """INSERT INTO bench_activitysnapshot (territory_id, period, completed_calls, field_days,
-                                        pim_count, computed_at)
+                                        pim_count, invitations, computed_at)
     WITH field_days AS (
         SELECT ta.territory_id, COUNT(DISTINCT d.day) AS n
         FROM org_territoryassignment ta
@@ -416,11 +422,12 @@ HAND_SQL = [
     ),
     activity AS (
         SELECT territory_id, COUNT(customer_id) AS attendances,
-               COUNT(DISTINCT id) FILTER (WHERE is_pim) AS pims
+               COUNT(DISTINCT id) FILTER (WHERE is_pim) AS pims,
+               COUNT(customer_id) FILTER (WHERE is_pim) AS invitations
         FROM bench_attendances GROUP BY territory_id
     )
     SELECT t.id, %(period)s, COALESCE(a.attendances, 0), COALESCE(f.n, 0), COALESCE(a.pims, 0),
-           now()
+           COALESCE(a.invitations, 0), now()
     FROM org_territory t
     LEFT JOIN activity a ON a.territory_id = t.id
     LEFT JOIN field_days f ON f.territory_id = t.id""",

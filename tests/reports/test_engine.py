@@ -33,8 +33,8 @@ def required_calls(team, klass):
 
 
 def reference(world, period):
-    """{(territory, klass): (targets, covered, frequency_compliant)} and per territory
-    (completed calls, PIMs), by plain Python loops over the rows."""
+    """{(territory, klass): (targets, covered, frequency_compliant, calls, invitations)} and per
+    territory (completed calls, PIMs, invitations), by plain Python loops over the rows."""
     result, activity = {}, {}
     for territory in [world.tx, world.ty]:
         products = set(territory.team.products.values_list("pk", flat=True))
@@ -43,8 +43,12 @@ def reference(world, period):
             for c in Call.objects.filter(territory=territory, status="completed")
             if period.start <= c.date <= period.end
         ]
-        attendances = [a for c in completed for a in c.attendances.all()]
-        activity[territory.pk] = (len(attendances), sum(1 for c in completed if c.is_pim))
+        attendances = [(a, c.is_pim) for c in completed for a in c.attendances.all()]
+        activity[territory.pk] = (
+            len(attendances),
+            sum(1 for c in completed if c.is_pim),
+            sum(1 for _a, is_pim in attendances if is_pim),
+        )
         for customer in Customer.objects.all():
             aligned = any(
                 a.valid_from <= period.start and (a.valid_to is None or period.start <= a.valid_to)
@@ -65,15 +69,20 @@ def reference(world, period):
                 if not classes:
                     continue
                 klass = min(classes)
-            visits = sum(1 for a in attendances if a.customer_id == customer.pk)
+            mine = [is_pim for a, is_pim in attendances if a.customer_id == customer.pk]
+            visits = len(mine)
             required = required_calls(territory.team, klass)
-            targets, covered, compliant = result.get((territory.pk, klass), (0, 0, 0))
+            targets, covered, compliant, calls, invitations = result.get(
+                (territory.pk, klass), (0, 0, 0, 0, 0)
+            )
             result[territory.pk, klass] = (
                 targets + 1,
                 covered + (visits >= 1),
                 None
                 if not period.is_month or required is None
                 else (compliant or 0) + (visits >= required),
+                calls + mine.count(False),
+                invitations + mine.count(True),
             )
     return result, activity
 
@@ -199,12 +208,18 @@ def check(world, customers, calls, own_requirement):
         engine.recompute(period=period)
         expected, activity = reference(world, period)
         got = {
-            (row.territory_id, row.klass): (row.targets, row.covered, row.frequency_compliant)
+            (row.territory_id, row.klass): (
+                row.targets,
+                row.covered,
+                row.frequency_compliant,
+                row.calls,
+                row.invitations,
+            )
             for row in ClassSnapshot.objects.filter(period=key)
         }
         assert got == expected, key
         got_activity = {
-            row.territory_id: (row.completed_calls, row.pim_count)
+            row.territory_id: (row.completed_calls, row.pim_count, row.invitations)
             for row in ActivitySnapshot.objects.filter(period=key)
             if row.territory_id in (world.tx.pk, world.ty.pk)
         }
