@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import exports, settings_views, views
+from . import exports, opportunity_views, settings_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("opportunity/", opportunity_views.opportunity, name="opportunity"),
     # Settings part: requirements, recompute now, exports.
     path("settings/requirements/", settings_views.requirements, name="requirements"),
     path("settings/recompute/", settings_views.recompute, name="recompute"),

@@ -151,18 +151,17 @@ def _chart(values, labels, *, percent, target=None):
     }
 
 
-@login_required
-def dashboard(request):
-    """One address for everybody: a rep's territory, a DM's district, a regional manager's or
-    admin's region; `?territory=`, `?district=`, `?region=` drill down within one's scope."""
+def _scope(request):
+    """What a report page shows: ("territory" | "district" | "region", the object or None). A
+    rep's territory, a DM's district, a regional manager's or admin's region;
+    `?territory=`, `?district=`, `?region=` drill down within one's scope (else 404)."""
     user = request.user
-    period = _period(request)
     if request.GET.get("territory"):
         territory = get_object_or_404(
             Territory.objects.for_user(user).select_related("team", "district", "rep"),
             pk=_uuid(request.GET["territory"]),
         )
-        return _territory_page(request, territory, period)
+        return "territory", territory
     if user.is_rep:
         if request.GET.get("district") or request.GET.get("region"):
             raise Http404
@@ -172,29 +171,38 @@ def dashboard(request):
             .order_by("code")
             .first()
         )
-        return _territory_page(request, territory, period)
+        return "territory", territory
     if request.GET.get("district"):
         district = get_object_or_404(
             District.objects.for_user(user).select_related("region", "dm"),
             pk=_uuid(request.GET["district"]),
         )
-        return _district_page(request, district, period)
+        return "district", district
     if user.role == Role.DM:
         district = (
             District.objects.for_user(user).select_related("region", "dm").order_by("code").first()
         )
-        return _district_page(request, district, period)
+        return "district", district
     regions = Region.objects.for_user(user).select_related("manager")
     if request.GET.get("region"):
-        region = get_object_or_404(regions, pk=_uuid(request.GET["region"]))
-    else:
-        region = regions.order_by("code").first()
-    return _region_page(request, region, period)
+        return "region", get_object_or_404(regions, pk=_uuid(request.GET["region"]))
+    return "region", regions.order_by("code").first()
+
+
+@login_required
+def dashboard(request):
+    """One address for everybody (see _scope)."""
+    period = _period(request)
+    kind, scope = _scope(request)
+    page = {"territory": _territory_page, "district": _district_page, "region": _region_page}
+    return page[kind](request, scope, period)
 
 
 def _territory_page(request, territory, period):
     user = request.user
     context = {"period": period, "switch": _switch(request, period), "territory": territory}
+    if territory is not None:
+        context["scope_query"] = f"territory={territory.pk}"
     if territory is None:
         return render(request, "reports/rep.html", context)
     services.territory_figures_refresh(territory=territory, period=period)
@@ -244,6 +252,8 @@ def _months_to(period: Period, count=TREND_MONTHS):
 def _district_page(request, district, period):
     user = request.user
     context = {"period": period, "switch": _switch(request, period), "district": district}
+    if district is not None:
+        context["scope_query"] = f"district={district.pk}"
     if district is None:
         return render(request, "reports/district.html", context)
     territories = (
@@ -311,6 +321,8 @@ def _district_page(request, district, period):
 def _region_page(request, region, period):
     user = request.user
     context = {"period": period, "switch": _switch(request, period), "region": region}
+    if region is not None:
+        context["scope_query"] = f"region={region.pk}"
     if region is None:
         return render(request, "reports/region.html", context)
     territories = Territory.objects.for_user(user).filter(district__region=region)
