@@ -48,6 +48,7 @@ LOCAL_APPS = [
     "customers",
     "calls",
     "reports",
+    "notifications",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.navigation",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -130,6 +132,8 @@ STORAGES = {
 # E-mail: console in the quick start, SMTP (EMAIL_URL, e.g. smtp://user:pw@host:587) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The address of the product in links of e-mails.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Baifang <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -160,6 +164,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recompute compliance (nightly)": {
         "task": "reports.tasks.recompute_nightly",
         "crontab": {"minute": "0", "hour": "2"},
+    },
+    # Each reminder rule decides whether it is due (its weekday and time are admin settings).
+    "reminders (every 15 minutes)": {
+        "task": "notifications.tasks.run_due_rules",
+        "crontab": {"minute": "*/15"},
     },
 }
 

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from calls import api as calls_api
 from calls import views as calls_views
 from customers import api as customers_api
+from notifications import api as notifications_api
 from org import api as org_api
 from org import views as org_views
 from reports import api as reports_api
@@ -32,6 +33,7 @@ router.register(
 router.register("overrides", customers_api.OverrideViewSet, basename="override")
 router.register("calls", calls_api.CallViewSet, basename="call")
 router.register("requirements", reports_api.RequirementViewSet, basename="requirement")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
@@ -62,6 +64,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("calls/", include("calls.urls")),
     path("reports/", include("reports.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

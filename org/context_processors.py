@@ -12,6 +12,7 @@ NAVIGATION = [
     ("reports:dashboard", _("Reports"), "all"),
     ("customers:segmentation", _("Segmentation"), "admin"),
     ("reports:requirements", _("Settings"), "admin"),
+    ("notifications:rules", _("Reminders"), "admin"),
     ("admin:index", _("Admin"), "admin"),
 ]
 

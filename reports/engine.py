@@ -20,6 +20,8 @@ Every statement is a handful of joins and GROUP BYs over all the batch's territo
 customers, reps or territories. The same SQL runs on PostgreSQL and SQLite.
 """
 
+import uuid
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -75,6 +77,18 @@ WHERE customer_id IS NOT NULL
 GROUP BY territory_id, customer_id
 """
 
+# The targets with a class, each with its class's required calls per month (team, else company).
+REQUIRED = f"""
+    SELECT tg.territory_id, tg.customer_id, tg.klass,
+           CASE WHEN own.id IS NOT NULL THEN own.calls_per_month
+                ELSE company.calls_per_month END AS required
+    FROM {TARGETS} tg
+    JOIN {SCOPE} s ON s.id = tg.territory_id
+    LEFT JOIN reports_requirement own ON own.team_id = s.team_id AND own.klass = tg.klass
+    LEFT JOIN reports_requirement company ON company.team_id IS NULL AND company.klass = tg.klass
+    WHERE tg.klass IS NOT NULL
+"""
+
 CLASS_ROWS_SQL = f"""
 INSERT INTO reports_classsnapshot (territory_id, period, klass, targets, covered,
                                    calls_per_month, frequency_compliant, calls, invitations,
@@ -86,16 +100,7 @@ SELECT g.territory_id, %(period)s, g.klass, COUNT(*),
             THEN SUM(CASE WHEN COALESCE(v.calls, 0) >= g.required THEN 1 ELSE 0 END) END,
        COALESCE(SUM(v.calls - v.invitations), 0), COALESCE(SUM(v.invitations), 0),
        %(now)s
-FROM (
-    SELECT tg.territory_id, tg.customer_id, tg.klass,
-           CASE WHEN own.id IS NOT NULL THEN own.calls_per_month
-                ELSE company.calls_per_month END AS required
-    FROM {TARGETS} tg
-    JOIN {SCOPE} s ON s.id = tg.territory_id
-    LEFT JOIN reports_requirement own ON own.team_id = s.team_id AND own.klass = tg.klass
-    LEFT JOIN reports_requirement company ON company.team_id IS NULL AND company.klass = tg.klass
-    WHERE tg.klass IS NOT NULL
-) g
+FROM ({REQUIRED}) g
 LEFT JOIN {VISITS} v ON v.territory_id = g.territory_id AND v.customer_id = g.customer_id
 GROUP BY g.territory_id, g.klass, g.required
 """
@@ -126,6 +131,63 @@ LEFT JOIN (
 """
 
 
+BELOW_FREQUENCY_SQL = f"""
+SELECT g.territory_id, g.customer_id, g.klass, COALESCE(v.calls, 0), g.required
+FROM ({REQUIRED}) g
+LEFT JOIN {VISITS} v ON v.territory_id = g.territory_id AND v.customer_id = g.customer_id
+WHERE g.required IS NOT NULL AND COALESCE(v.calls, 0) < g.required
+"""
+
+
+def _prepare(cursor, *, params, scope_sql, scope_params, days=()):
+    """The temporary tables of a batch: its territories, working days, targets, attendances and
+    visits (the definitions shared by the snapshots and the reminders)."""
+    for table in TEMP_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(scope_sql, scope_params)
+    cursor.execute(f"CREATE TEMP TABLE {DAYS} (day date)")
+    if days:
+        cursor.executemany(f"INSERT INTO {DAYS} (day) VALUES (%s)", [(day,) for day in days])
+    cursor.execute(TARGETS_SQL, params)
+    cursor.execute(ATTENDANCES_SQL, params)
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {ATTENDANCES}")
+    cursor.execute(VISITS_SQL, params)
+    if connection.vendor == "postgresql":
+        for table in (SCOPE, DAYS, TARGETS, VISITS):
+            cursor.execute(f"ANALYZE {table}")
+
+
+def _drop(cursor):
+    for table in TEMP_TABLES:
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def targets_below_frequency(*, period: Period):
+    """[(territory_id, customer_id, klass, calls, required)]: the targets of `period` (aligned on
+    its first day, with their class then) of every territory a rep holds whose completed calls in
+    the period so far are below their class's calls per month; classes "as needed" are left
+    out. The snapshots' definitions, a handful of statements for all territories at once."""
+    params = {"start": period.start, "end": period.end}
+    with transaction.atomic(), connection.cursor() as cursor:
+        _prepare(
+            cursor,
+            params=params,
+            scope_sql=(
+                f"CREATE TEMP TABLE {SCOPE} AS SELECT id, team_id FROM org_territory "
+                "WHERE rep_id IS NOT NULL"
+            ),
+            scope_params=[],
+        )
+        cursor.execute(BELOW_FREQUENCY_SQL, params)
+        rows = [
+            (uuid.UUID(str(territory)), uuid.UUID(str(customer)), klass, calls, required)
+            for territory, customer, klass, calls, required in cursor.fetchall()
+        ]
+        _drop(cursor)
+    return rows
+
+
 def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
     """Replace the snapshots of `period` for the territories of these districts, atomically
     (only those of `territory_ids` among them when given: a territory refreshed after a change).
@@ -144,8 +206,6 @@ def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # Two runs over the same districts take turns (PostgreSQL; SQLite has one writer).
         list(District.objects.select_for_update().filter(pk__in=district_ids).values_list("pk"))
-        for table in TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         scope_sql = (
             f"CREATE TEMP TABLE {SCOPE} AS SELECT id, team_id FROM org_territory "
             f"WHERE district_id IN ({marks})"
@@ -155,21 +215,9 @@ def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
             territory_ids = list(territory_ids)
             scope_sql += f" AND id IN ({', '.join(['%s'] * len(territory_ids))})"
             scope_params += [_db(pk) for pk in territory_ids]
-        cursor.execute(scope_sql, scope_params)
-        cursor.execute(f"CREATE TEMP TABLE {DAYS} (day date)")
-        cursor.executemany(
-            f"INSERT INTO {DAYS} (day) VALUES (%s)",
-            # A period still running counts its field days up to today (its call rate so far).
-            [(day,) for day in working_days(period.start, min(period.end, timezone.localdate()))],
-        )
-        cursor.execute(TARGETS_SQL, params)
-        cursor.execute(ATTENDANCES_SQL, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {ATTENDANCES}")
-        cursor.execute(VISITS_SQL, params)
-        if connection.vendor == "postgresql":
-            for table in (SCOPE, DAYS, TARGETS, VISITS):
-                cursor.execute(f"ANALYZE {table}")
+        # A period still running counts its field days up to today (its call rate so far).
+        days = working_days(period.start, min(period.end, timezone.localdate()))
+        _prepare(cursor, params=params, scope_sql=scope_sql, scope_params=scope_params, days=days)
         for model in (ClassSnapshot, ActivitySnapshot):
             cursor.execute(
                 f"DELETE FROM {model._meta.db_table} WHERE period = %(period)s "
@@ -179,8 +227,7 @@ def recompute_batch(*, period: Period, district_ids, territory_ids=None) -> int:
         cursor.execute(CLASS_ROWS_SQL, params)
         written = cursor.rowcount
         cursor.execute(ACTIVITY_ROWS_SQL, params)
-        for table in TEMP_TABLES:
-            cursor.execute(f"DROP TABLE {table}")
+        _drop(cursor)
     return written
 
 
