@@ -179,10 +179,25 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             logins, counts = Demo(random.Random(seed), max(1, scale)).load()
+        counts["notifications"] = self.reminders()
         self.stdout.write(f"Demo logins (password {PASSWORD}):")
         for username, description in logins:
             self.stdout.write(f"  {username:<10} {description}")
         self.stdout.write(", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+    def reminders(self):
+        """This month's figures and a first round of the scheduled reminders, so the dashboards
+        and the bell have something to show."""
+        from django.utils import timezone
+
+        from notifications.rules import RULES
+        from notifications.services import rule_run
+        from reports import engine
+        from reports.periods import month_of
+
+        engine.recompute(period=month_of(timezone.localdate()))
+        return sum(rule_run(rule, force=True).sent for rule in RULES)
 
 
 class Demo:
