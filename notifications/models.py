@@ -69,6 +69,7 @@ class RuleRun(models.Model):
 
     rule = models.CharField(_("rule"), max_length=24, choices=Rule.choices)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    day = models.DateField(_("day"), help_text=_("The company day it ran for."))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     sent = models.PositiveIntegerField(_("sent"), default=0)
     started_by = models.ForeignKey(
@@ -84,7 +85,10 @@ class RuleRun(models.Model):
         verbose_name = _("rule run")
         verbose_name_plural = _("rule runs")
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["rule", "-started_at"])]
+        indexes = [
+            models.Index(fields=["rule", "-started_at"]),
+            models.Index(fields=["rule", "day"]),
+        ]
 
     def __str__(self):
         return f"{self.get_rule_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.sent})"

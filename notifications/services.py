@@ -73,15 +73,21 @@ def _create(rule, reminders, run, setting):
 
 
 def rule_run(rule, *, now=None, started_by_id=None, force=False):
-    """Run `rule` if it is active and due at `now` (always when `force`: an admin's "run now").
-    Returns the RuleRun, or None when it was not due. One transaction."""
+    """Run `rule` if it is active, due at `now` and has not run on schedule that day yet (so the
+    month-end rule reads the month's figures once a day, not every 15 minutes); always when
+    `force` (an admin's "run now"). Returns the RuleRun, or None. One transaction."""
     now = now or timezone.now()
+    day = timezone.localtime(now).date()
     setting = rule_settings()[rule]
     functions = RULES[rule]
-    if not force and (not setting.is_active or not functions.due(setting, now)):
+    if not force and (
+        not setting.is_active
+        or not functions.due(setting, now)
+        or RuleRun.objects.filter(rule=rule, day=day, started_by__isnull=True).exists()
+    ):
         return None
     with transaction.atomic():
-        run = RuleRun.objects.create(rule=rule, started_by_id=started_by_id)
+        run = RuleRun.objects.create(rule=rule, day=day, started_by_id=started_by_id)
         run.sent = _create(rule, functions.find(setting, now), run, setting)
         run.finished_at = timezone.now()
         run.save(update_fields=["sent", "finished_at"])
@@ -102,7 +108,7 @@ def notify(*, user, kind, period, url, message):
     if not setting.is_active:
         return None
     with transaction.atomic():
-        run = RuleRun.objects.create(rule=kind)
+        run = RuleRun.objects.create(rule=kind, day=timezone.localdate(), started_by_id=None)
         run.sent = _create(
             kind, [Reminder(user=user, period=period, url=url, message=message)], run, setting
         )

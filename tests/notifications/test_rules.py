@@ -233,7 +233,7 @@ def queries(rule, now):
     Notification.objects.all().delete()
     services.rule_settings()
     with CaptureQueriesContext(connection) as ctx:
-        services.rule_run(rule, now=now)
+        services.rule_run(rule, now=now, force=True)
     return len(ctx.captured_queries)
 
 
@@ -320,3 +320,14 @@ def test_two_runs_at_once_notify_each_person_once(people):
             "user__username", flat=True
         )
     ) == ["rep_x", "rep_y"]
+
+
+def test_the_schedule_runs_a_due_rule_once_a_day(people):
+    first = services.rules_run_due(now=MONTH_END)
+    later = services.rules_run_due(now=MONTH_END + datetime.timedelta(minutes=15))
+    next_day = services.rules_run_due(now=at(2026, 3, 26, 9, 30))
+
+    assert Rule.MONTH_END in {run.rule for run in first}
+    assert later == []
+    assert Rule.MONTH_END in {run.rule for run in next_day}
+    assert Notification.objects.filter(kind=Rule.MONTH_END).count() == 1
