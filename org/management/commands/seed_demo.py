@@ -185,7 +185,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<10} {description}")
         self.stdout.write(", ".join(f"{count} {name}" for name, count in counts.items()))
 
-
     def reminders(self):
         """This month's figures and a first round of the scheduled reminders, so the dashboards
         and the bell have something to show."""
