@@ -48,6 +48,7 @@ LOCAL_APPS = [
     "customers",
     "calls",
     "reports",
+    "plans",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
