@@ -210,7 +210,10 @@ def _write_targets(plan, targets):
         row.activities = (t.get("activities") or "").strip()
         row.save()
         keep.add(t["customer"].pk)
-    plan.targets.exclude(customer__in=keep).delete()
+    gone = list(plan.targets.exclude(customer__in=keep).values_list("customer_id", flat=True))
+    if gone:
+        plan.targets.filter(customer__in=gone).delete()
+        PlanMonth.focus.through.objects.filter(planmonth__plan=plan, customer__in=gone).delete()
 
 
 def _write_month(plan, month):
