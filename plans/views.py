@@ -283,7 +283,9 @@ def week(request):
             "days": selectors.week_itinerary(user, monday),
             "colleagues": [(d, c) for d, c in selectors.colleague_week(user, monday) if c],
             "suggestions": selectors.suggestions(user, max(today, monday)),
-            "choices": [d for d in days if d >= today],
+            "choices": [
+                d for d in days if d >= today and (d.weekday() < 5 or today.weekday() >= 5)
+            ],
             "default_day": max(today, monday) if max(today, monday) in days else None,
             "monday": monday,
             "previous": monday - dt.timedelta(days=7),
