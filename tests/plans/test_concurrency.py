@@ -27,7 +27,7 @@ def race(*actions):
         try:
             barrier.wait()
             results[i] = action()
-        except Exception as error:  # noqa: BLE001 - the loser's error is the result
+        except Exception as error:
             results[i] = error
         finally:
             connections.close_all()
