@@ -205,3 +205,16 @@ def test_page_queries_do_not_grow(pw, login, who, url, django_assert_max_num_que
     _grow(pw, 6)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_the_admin_lists_plans_read_only(pw, client):
+    from django.urls import reverse
+
+    plan = make_plan(pw.rep_x, pw.tx, status=PlanStatus.APPROVED, targets=[(pw.cx, 4)])
+    pw.admin.is_superuser = pw.admin.is_staff = True
+    pw.admin.save()
+    client.force_login(pw.admin)
+    assert client.get(reverse("admin:plans_plan_changelist"), {"q": "rep_x"}).status_code == 200
+    page = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    assert page.status_code == 200
+    assert client.get(reverse("admin:plans_jointcallproposal_changelist")).status_code == 200
