@@ -22,6 +22,7 @@ from calls import services as call_services
 from calls.models import Call, CallStatus
 from calls.services import Conflict
 from customers.models import Alignment, Customer
+from customers.selectors import with_territory_klass
 from org.models import District, Role, Territory, User, in_force_on
 from reports.periods import month_of, parse, quarter_of
 
@@ -129,9 +130,27 @@ def rep_territory(rep: User) -> Territory:
     return territory
 
 
+PREFILL_CLASSES = ("A", "B")
+PREFILL_LIMIT = 30
+
+
+def class_targets(*, territory, day, classes=PREFILL_CLASSES, limit=PREFILL_LIMIT):
+    """The territory's targets of the classes to defend and attack (A, B) on `day`: the focus
+    customers a first plan starts with (calls per month: their class requirement)."""
+    aligned = Alignment.objects.filter(in_force_on(day), territory=territory)
+    customers = (
+        with_territory_klass(
+            Customer.objects.filter(pk__in=aligned.values("customer")), territory, day
+        )
+        .filter(klass__in=classes)
+        .order_by("klass", "name", "pk")[:limit]
+    )
+    return [{"customer": c} for c in customers]
+
+
 def default_targets(*, territory, quarter):
     """Pre-fill: last quarter's focus customers still aligned on the quarter's first day, with
-    the calls per month and objective they had; otherwise none (the rep picks from the list)."""
+    their objectives and activities; without a plan last quarter, the A and B targets."""
     period = parse(quarter, "quarter")
     previous = (
         Plan.objects.filter(territory=territory, quarter=period.previous().key)
@@ -139,7 +158,7 @@ def default_targets(*, territory, quarter):
         .first()
     )
     if previous is None:
-        return []
+        return class_targets(territory=territory, day=period.start)
     aligned = Alignment.objects.filter(in_force_on(period.start), territory=territory)
     rows = previous.targets.filter(customer__in=aligned.values("customer")).select_related(
         "customer"

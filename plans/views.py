@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
@@ -203,10 +204,22 @@ def plan_edit(request, pk):
 
 
 TRANSITIONS = {
-    "submit": (services.plan_submit, False, _("Plan submitted to your district manager.")),
-    "approve": (services.plan_approve, True, _("Plan approved. The rep will be told.")),
-    "return": (services.plan_return, True, _("Plan returned to the rep with your comment.")),
-    "revise": (services.plan_revise, False, _("Revision started: change the plan and submit it.")),
+    "submit": (
+        services.plan_submit,
+        False,
+        gettext_lazy("Plan submitted to your district manager."),
+    ),
+    "approve": (services.plan_approve, True, gettext_lazy("Plan approved. The rep will be told.")),
+    "return": (
+        services.plan_return,
+        True,
+        gettext_lazy("Plan returned to the rep with your comment."),
+    ),
+    "revise": (
+        services.plan_revise,
+        False,
+        gettext_lazy("Revision started: change the plan and submit it."),
+    ),
 }
 
 

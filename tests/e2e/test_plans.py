@@ -29,8 +29,8 @@ def test_submit_return_revise_resubmit_approve(page: Page, browser, live_server,
     page.goto(f"{live_server.url}/plans/")
     page.get_by_role("button", name=f"Start the plan for {QUARTER}").click()
     expect(page.get_by_role("heading", name=f"My plan {QUARTER}")).to_be_visible()
-    # No focus customers yet: the list of targets to add is open.
-    page.get_by_role("checkbox", name=re.compile("王建国")).check()
+    # Pre-filled with the A and B targets and their class requirement.
+    expect(page.get_by_label("Calls / month")).to_have_value("4")
     page.get_by_label("Goals").fill("Grow Oncovia at Renji")
     shot(page, "plan_form")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

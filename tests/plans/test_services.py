@@ -67,6 +67,12 @@ def test_a_plan_is_prefilled_from_last_quarters_plan(pw):
     assert [(t.customer, t.calls_per_month) for t in plan.targets.all()] == [(pw.cx2, 1)]
 
 
+def test_a_first_plan_starts_with_the_a_and_b_targets(pw):
+    plan = services.plan_create(by=pw.rep_x, quarter=QUARTER)
+
+    assert [(t.customer, t.calls_per_month) for t in plan.targets.all()] == [(pw.cx, 4)]
+
+
 def test_only_a_rep_with_a_territory_plans(pw):
     with pytest.raises(PermissionDenied):
         services.plan_create(by=pw.dm_x, quarter=QUARTER)
