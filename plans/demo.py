@@ -63,12 +63,15 @@ def seed_plans(rng, today=None):
     )
     for index, territory in enumerate(territories):
         rep, dm = territory.rep, territory.district.dm
+        chosen = _targets(territory, last.start, rng) or _targets(territory, today, rng)
+        if not chosen:  # no classified customers: nothing to plan for
+            continue
         old = services.plan_create(
             by=rep,
             quarter=last.key,
             goals=rng.choice(GOALS),
             key_result_areas=KRA,
-            targets=_targets(territory, last.start, rng),
+            targets=chosen,
         )
         services.plan_submit(by=rep, plan=old)
         services.plan_approve(by=dm, plan=old)
@@ -80,6 +83,8 @@ def seed_plans(rng, today=None):
             goals=rng.choice(GOALS),
             key_result_areas=KRA,
         )  # pre-filled from last quarter's plan
+        if not plan.targets.exists():  # last quarter's customers are no longer aligned
+            services.plan_update(by=rep, plan=plan, targets=_targets(territory, today, rng))
         targets = plan.targets.select_related("customer")
         focus = [t.customer for t in targets[:4]]
         services.plan_update(
