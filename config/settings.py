@@ -49,6 +49,7 @@ LOCAL_APPS = [
     "calls",
     "reports",
     "notifications",
+    "plans",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -11,6 +11,7 @@ from customers import api as customers_api
 from notifications import api as notifications_api
 from org import api as org_api
 from org import views as org_views
+from plans import api as plans_api
 from reports import api as reports_api
 
 router = DefaultRouter()
@@ -34,6 +35,7 @@ router.register("overrides", customers_api.OverrideViewSet, basename="override")
 router.register("calls", calls_api.CallViewSet, basename="call")
 router.register("requirements", reports_api.RequirementViewSet, basename="requirement")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("plans", plans_api.PlanViewSet, basename="plan")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
@@ -65,6 +67,7 @@ urlpatterns = [
     path("calls/", include("calls.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
+    path("plans/", include("plans.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

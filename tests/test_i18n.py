@@ -18,6 +18,7 @@ SOURCES = [
     "customers",
     "calls",
     "planning",
+    "plans",
     "reports",
     "notifications",
     "templates",

@@ -244,6 +244,9 @@ class Demo:
         from calls.demo import seed_calls  # calls builds on org and customers
 
         counts.update(seed_calls(self.rng))
+        from plans.demo import seed_plans  # plans build on calls and reports
+
+        counts.update(seed_plans(self.rng))
         from reports.engine import recompute  # the figures the nightly job would compute
         from reports.periods import current_periods
 

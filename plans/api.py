@@ -1,0 +1,324 @@
+"""REST API v1 of plans (`/api/v1/plans/`), API.md's `plans/` row.
+
+- Scope: `Plan.objects.for_user` (a rep's own plans and the approved plans of team colleagues;
+  a DM's district; …); out of scope 404. Reps create and edit their own plans; DMs and admins
+  decide through the actions; other roles get 403.
+- Actions `POST plans/{id}/submit/`, `approve/`, `return/` (`{"comment"}` required), `revise/`.
+  An illegal state change answers 409. Every action and update honours `If-Match: "<version>"`
+  (412 with the current plan when stale); responses carry `ETag: "<version>"`.
+- Idempotent create with the client's own `id`, as for calls.
+"""
+
+import uuid
+
+import django_filters
+from django.db import IntegrityError
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from calls.api import IF_MATCH, ConflictError, _etag_version
+from customers.models import Customer
+from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
+from org.models import Role
+
+from . import services
+from .models import Plan, PlanMonth, PlanStatus, PlanVersion
+
+QUARTER_HELP = gettext_lazy("A calendar quarter like 2026-Q4.")
+
+
+class PlanTargetSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer)
+    calls_per_month = serializers.IntegerField(
+        min_value=0,
+        max_value=31,
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Default: the calls per month the customer's class requires."),
+    )
+    objective = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    activities = serializers.CharField(required=False, allow_blank=True)
+
+
+class PlanMonthSerializer(serializers.Serializer):
+    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="2026-10")
+    focus = ScopedPrimaryKeyRelatedField(Customer, many=True, required=False)
+    meetings = serializers.CharField(required=False, allow_blank=True)
+
+
+class PlanVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanVersion
+        fields = ("number", "approved_by", "approved_at", "snapshot")
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(
+        required=False,
+        help_text=gettext_lazy("Optional on create: the client's own id (idempotent create)."),
+    )
+    quarter = serializers.RegexField(r"^\d{4}-Q[1-4]$", help_text=QUARTER_HELP)
+    targets = PlanTargetSerializer(many=True, required=False)
+    months = PlanMonthSerializer(many=True, required=False)
+    versions = PlanVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = (
+            *SYNCED,
+            "rep",
+            "territory",
+            "quarter",
+            "status",
+            "review",
+            "goals",
+            "key_result_areas",
+            "targets",
+            "months",
+            "comment",
+            "submitted_at",
+            "versions",
+        )
+        read_only_fields = ("rep", "territory", "status", "comment", "submitted_at")
+
+    def to_representation(self, plan):
+        data = super().to_representation(plan)
+        data["targets"] = [
+            {
+                "customer": str(t.customer_id),
+                "calls_per_month": t.calls_per_month,
+                "objective": t.objective,
+                "activities": t.activities,
+            }
+            for t in plan.targets.all()
+        ]
+        data["months"] = [
+            {"month": m.month, "focus": [str(c.pk) for c in m.focus.all()], "meetings": m.meetings}
+            for m in plan.months.all()
+        ]
+        return data
+
+    def validate(self, data):
+        if self.instance is not None and data.get("quarter", self.instance.quarter) != (
+            self.instance.quarter
+        ):
+            raise serializers.ValidationError({"quarter": [_("A plan keeps its quarter.")]})
+        return data
+
+    def service_kwargs(self):
+        data = dict(self.validated_data)
+        data.pop("id", None)
+        if "targets" in data:
+            data["targets"] = [dict(t) for t in data["targets"]]
+        if "months" in data:
+            data["months"] = [dict(m) for m in data["months"]]
+        return data
+
+    def create(self, validated_data):
+        return services.plan_create(
+            by=self.context["request"].user, id=validated_data.get("id"), **self.service_kwargs()
+        )
+
+    def update(self, instance, validated_data):
+        kwargs = self.service_kwargs()
+        kwargs.pop("quarter", None)
+        return services.plan_update(by=self.context["request"].user, plan=instance, **kwargs)
+
+
+class PlanFilter(django_filters.FilterSet):
+    quarter = django_filters.CharFilter()
+    status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
+
+    class Meta:
+        model = Plan
+        fields = ("quarter", "status", "rep")
+
+
+def _canonical(kwargs):
+    out = {}
+    for name, value in kwargs.items():
+        if name == "targets":
+            value = sorted(
+                (
+                    str(t["customer"].pk),
+                    t.get("calls_per_month"),
+                    t.get("objective") or "",
+                    t.get("activities") or "",
+                )
+                for t in value
+            )
+        elif name == "months":
+            value = sorted(
+                (
+                    m["month"],
+                    tuple(sorted(str(c.pk) for c in m.get("focus") or ())),
+                    m.get("meetings") or "",
+                )
+                for m in value
+            )
+        out[name] = value
+    return out
+
+
+def _as_kwargs(plan, sent):
+    """The stored plan in the words of the request (a target without calls_per_month took the
+    default: compare it as sent)."""
+    sent_n = {str(t["customer"].pk): t.get("calls_per_month") for t in sent.get("targets", ())}
+    kwargs = {name: getattr(plan, name) for name in ("quarter", *services.TEXT_FIELDS)}
+    kwargs["targets"] = [
+        {
+            "customer": t.customer,
+            "calls_per_month": t.calls_per_month
+            if sent_n.get(str(t.customer_id)) is not None
+            else None,
+            "objective": t.objective,
+            "activities": t.activities,
+        }
+        for t in plan.targets.all()
+    ]
+    kwargs["months"] = [
+        {"month": m.month, "focus": list(m.focus.all()), "meetings": m.meetings}
+        for m in plan.months.all()
+    ]
+    return kwargs
+
+
+COMMENT = inline_serializer(
+    "PlanDecision", {"comment": serializers.CharField(required=False, allow_blank=True)}
+)
+
+
+@extend_schema_view(
+    update=extend_schema(parameters=[IF_MATCH]),
+    partial_update=extend_schema(parameters=[IF_MATCH]),
+)
+class PlanViewSet(ScopedViewSet):
+    """Quarterly plans in the caller's scope; reps write their own, DMs and admins decide."""
+
+    model = Plan
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+    write_roles = frozenset({Role.REP})
+    select_related = ("territory",)
+    prefetch_related = (
+        "targets",
+        Prefetch("months", queryset=PlanMonth.objects.prefetch_related("focus")),
+        Prefetch("versions", queryset=PlanVersion.objects.order_by("-number")),
+    )
+
+    def get_permissions(self):
+        if self.action in ("approve", "return_", "submit", "revise"):
+            return [permissions.IsAuthenticated()]  # the services say who may
+        return super().get_permissions()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.Conflict):
+            exc = ConflictError(exc.message)
+        elif isinstance(exc, IntegrityError):
+            exc = ConflictError(_("A plan with this id exists already."))
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("version"), int):
+            response["ETag"] = f'"{data["version"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def _stale(self, request, plan):
+        """A 412 answer when If-Match names another version than the plan's; else None."""
+        header = request.headers.get("If-Match")
+        if not header or header.strip() == "*" or _etag_version(header) == plan.version:
+            return None
+        data = {
+            "detail": _("The plan has changed since you read it (version %(v)s).")
+            % {"v": plan.version},
+            "errors": {},
+            **self.get_serializer(plan).data,
+        }
+        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
+
+    def _fresh(self, pk):
+        return self.get_serializer(self.get_queryset().get(pk=pk)).data
+
+    def create(self, request, *args, **kwargs):
+        client_id = request.data.get("id") if isinstance(request.data, dict) else None
+        if client_id:
+            try:
+                client_id = uuid.UUID(str(client_id))
+            except ValueError:
+                client_id = None  # the serializer reports it
+        existing = Plan.objects.filter(pk=client_id).first() if client_id else None
+        if existing is None:
+            return super().create(request, *args, **kwargs)
+        existing = self.get_queryset().filter(pk=existing.pk).first()
+        if existing is None:
+            raise ConflictError(_("A plan with this id exists already."))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sent = serializer.service_kwargs()
+        stored = _canonical(_as_kwargs(existing, sent))
+        if any(stored.get(name) != value for name, value in _canonical(sent).items()):
+            raise ConflictError(_("A plan with this id exists already, with other content."))
+        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+
+    def update(self, request, *args, **kwargs):
+        stale = self._stale(request, self.get_object())
+        if stale is not None:
+            return stale
+        response = super().update(request, *args, **kwargs)
+        if response.status_code == status.HTTP_200_OK:
+            response.data = self._fresh(kwargs["pk"])
+        return response
+
+    def _transition(self, request, pk, run):
+        plan = self.get_object()
+        stale = self._stale(request, plan)
+        if stale is not None:
+            return stale
+        run(plan)
+        return Response(self._fresh(pk))
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """The rep submits a draft or returned plan to their DM."""
+        return self._transition(
+            request, pk, lambda plan: services.plan_submit(by=request.user, plan=plan)
+        )
+
+    @extend_schema(request=COMMENT, parameters=[IF_MATCH], responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """The rep's DM (or an admin) approves a submitted plan; the version is kept."""
+        comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
+        return self._transition(
+            request,
+            pk,
+            lambda plan: services.plan_approve(by=request.user, plan=plan, comment=str(comment)),
+        )
+
+    @extend_schema(request=COMMENT, parameters=[IF_MATCH], responses=PlanSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        """The rep's DM (or an admin) returns a submitted plan; `comment` is required."""
+        comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
+        if not isinstance(comment, str):
+            comment = ""
+        return self._transition(
+            request,
+            pk,
+            lambda plan: services.plan_return(by=request.user, plan=plan, comment=comment),
+        )
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        """The rep starts a revision of an approved plan (back to draft; versions are kept)."""
+        return self._transition(
+            request, pk, lambda plan: services.plan_revise(by=request.user, plan=plan)
+        )

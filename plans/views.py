@@ -1,0 +1,356 @@
+"""Plan pages: the rep's plans and the DM's inbox, a plan with adherence, diff and versions, its
+form, the transitions, the weekly itinerary and joint-call proposals. Thin: rules are in
+plans.services, reads in plans.selectors."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from calls.models import Call
+from customers.models import Alignment, Customer
+from customers.selectors import with_territory_klass
+from org.models import in_force_on
+from reports.periods import month_of, parse, quarter_of
+
+from . import selectors, services
+from .forms import CommentForm, PlanTextForm, month_from_post, targets_from_post
+from .models import JointCallProposal, PlanStatus
+
+
+def _error_text(error):
+    if hasattr(error, "message_dict"):
+        return " ".join(m for messages_ in error.message_dict.values() for m in messages_)
+    return " ".join(error.messages)
+
+
+@login_required
+def plan_list(request):
+    """A rep: this quarter's plan (or start it), earlier plans, colleagues' approved plans.
+    A manager: the inbox of plans awaiting approval and the quarter's plans with adherence."""
+    user = request.user
+    today = timezone.localdate()
+    if user.is_rep:
+        mine = list(selectors.plan_list(user).filter(rep=user).order_by("-quarter"))
+        by_quarter = {p.quarter: p for p in mine}
+        return render(
+            request,
+            "plans/rep_list.html",
+            {
+                "quarters": [(q, by_quarter.get(q)) for q in selectors.quarter_choices(today)],
+                "earlier": [p for p in mine if p.quarter < quarter_of(today).key],
+                "colleagues": list(selectors.colleague_plans(user)[:50]),
+                "proposals": list(selectors.proposals_for(user)),
+            },
+        )
+    try:
+        quarter = parse(request.GET.get("quarter") or quarter_of(today).key, "quarter")
+    except ValidationError:
+        quarter = quarter_of(today)
+    if quarter.is_month:
+        quarter = quarter_of(quarter.start)
+    plans = selectors.district_plans(user, quarter.key)
+    totals = selectors.team_adherence(plans, quarter.key, today)
+    rows = [(plan, totals.get(plan.pk)) for plan in plans]
+    return render(
+        request,
+        "plans/manager_list.html",
+        {
+            "inbox": list(selectors.inbox(user)),
+            "rows": rows,
+            "team": selectors.team_total(list(totals.values())),
+            "quarter": quarter,
+            "previous": quarter.previous(),
+            "next": quarter_of(quarter.end + dt.timedelta(days=1)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_new(request):
+    quarter = request.POST.get("quarter") or quarter_of(timezone.localdate()).key
+    try:
+        plan = services.plan_create(by=request.user, quarter=quarter)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("planning:list")
+    except services.Conflict as error:
+        messages.error(request, error.message)
+        return redirect("planning:list")
+    messages.success(request, _("Plan started: choose your focus customers and goals."))
+    return redirect("planning:edit", pk=plan.pk)
+
+
+@login_required
+def plan_detail(request, pk):
+    user = request.user
+    plan = selectors.plan_get(user, pk)
+    rows = selectors.target_rows(plan)
+    version, changes = selectors.diff_to_last_approved(plan)
+    owner = plan.rep_id == user.pk
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "rows": rows,
+            "summary": selectors.summarise(rows),
+            "calls_made": owner or selectors.shows_calls_made(plan),
+            "review": selectors.review(plan) if owner or not user.is_rep else None,
+            "version": version,
+            "changes": changes if plan.status != PlanStatus.APPROVED else None,
+            "owner": owner,
+            "can_decide": plan.status == PlanStatus.SUBMITTED and services.can_decide(user, plan),
+            "returned": selectors.latest_return(plan)
+            if plan.status == PlanStatus.RETURNED
+            else None,
+            "comment_form": CommentForm(),
+            "this_month": month_of(timezone.localdate()).key,
+        },
+    )
+
+
+@login_required
+def plan_version(request, pk, number):
+    plan = selectors.plan_get(request.user, pk)
+    version = next((v for v in plan.versions.all() if v.number == number), None)
+    if version is None:
+        raise Http404
+    return render(request, "plans/plan_version.html", {"plan": plan, "version": version})
+
+
+@login_required
+def plan_edit(request, pk):
+    """The rep's plan form: texts, focus customers (change, remove, add), this month's update."""
+    user = request.user
+    plan = selectors.plan_get(user, pk)
+    if plan.rep_id != user.pk:
+        raise PermissionDenied
+    if not plan.is_editable:
+        messages.error(request, _("An approved or submitted plan is read-only."))
+        return redirect("planning:detail", pk=plan.pk)
+    today = timezone.localdate()
+    period = parse(plan.quarter, "quarter")
+    day = max(period.start, min(today, period.end))
+    month_key = month_of(day).key
+    month = next((m for m in plan.months.all() if m.month == month_key), None)
+    initial = {
+        "review": plan.review,
+        "goals": plan.goals,
+        "key_result_areas": plan.key_result_areas,
+        "meetings": month.meetings if month else "",
+    }
+    form = PlanTextForm(request.POST or None, initial=initial)
+    aligned = Alignment.objects.filter(in_force_on(day), territory=plan.territory)
+    candidates = list(
+        with_territory_klass(
+            Customer.objects.filter(pk__in=aligned.values("customer")).select_related(
+                "institution", "department"
+            ),
+            plan.territory,
+            period.start,
+        ).order_by("klass", "institution__name", "name")
+    )
+    targets = {t.customer_id for t in plan.targets.all()}
+    if request.method == "POST" and form.is_valid():
+        by_id = {str(c.pk): c for c in candidates}
+        try:
+            targets_now = targets_from_post(request.POST, plan, by_id)
+            services.plan_update(
+                by=user,
+                plan=plan,
+                targets=targets_now,
+                months=[month_from_post(request.POST, by_id, day)],
+                review=form.cleaned_data["review"],
+                goals=form.cleaned_data["goals"],
+                key_result_areas=form.cleaned_data["key_result_areas"],
+            )
+        except ValidationError as error:
+            form.add_error(None, _error_text(error))
+        except services.Conflict as error:
+            messages.error(request, error.message)
+            return redirect("planning:detail", pk=plan.pk)
+        else:
+            if request.POST.get("then") == "submit":
+                return plan_transition(request, pk=plan.pk, action="submit")
+            messages.success(request, _("Plan saved."))
+            return redirect("planning:detail", pk=plan.pk)
+    rows = selectors.target_rows(plan)
+    focus = {c.pk for c in month.focus.all()} if month else set()
+    return render(
+        request,
+        "plans/plan_form.html",
+        {
+            "plan": plan,
+            "form": form,
+            "rows": rows,
+            "focus": focus,
+            "month": month_key,
+            "candidates": [c for c in candidates if c.pk not in targets],
+            "returned": selectors.latest_return(plan)
+            if plan.status == PlanStatus.RETURNED
+            else None,
+        },
+    )
+
+
+TRANSITIONS = {
+    "submit": (
+        services.plan_submit,
+        False,
+        gettext_lazy("Plan submitted to your district manager."),
+    ),
+    "approve": (services.plan_approve, True, gettext_lazy("Plan approved. The rep will be told.")),
+    "return": (
+        services.plan_return,
+        True,
+        gettext_lazy("Plan returned to the rep with your comment."),
+    ),
+    "revise": (
+        services.plan_revise,
+        False,
+        gettext_lazy("Revision started: change the plan and submit it."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def plan_transition(request, pk, action):
+    if action not in TRANSITIONS:
+        raise Http404
+    plan = selectors.plan_get(request.user, pk)
+    run, with_comment, done = TRANSITIONS[action]
+    kwargs = {"by": request.user, "plan": plan}
+    if with_comment:
+        form = CommentForm(request.POST)
+        form.is_valid()
+        kwargs["comment"] = form.cleaned_data.get("comment", "")
+    try:
+        run(**kwargs)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except services.Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, str(done))
+        if action == "revise":
+            return redirect("planning:edit", pk=plan.pk)
+        if action in ("approve", "return"):
+            return redirect("planning:list")
+    return redirect("planning:detail", pk=plan.pk)
+
+
+# --- the weekly itinerary -------------------------------------------------------------------
+
+
+def _monday(request):
+    try:
+        day = dt.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return day - dt.timedelta(days=day.weekday())
+
+
+@login_required
+def week(request):
+    """Phone first: the rep's week day by day, adding focus customers to a day in a few taps;
+    colleagues' planned visits of the district, with "join" proposals."""
+    user = request.user
+    if not services.can_plan(user):
+        raise PermissionDenied
+    monday = _monday(request)
+    today = timezone.localdate()
+    if request.method == "POST":
+        try:
+            day = dt.date.fromisoformat(request.POST.get("day", ""))
+        except ValueError:
+            day = None
+        customers = list(Customer.objects.filter(pk__in=request.POST.getlist("customers")))
+        try:
+            if day is None:
+                raise ValidationError({"date": _("Choose a day.")})
+            calls = services.itinerary_add(by=user, day=day, customers=customers)
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request,
+                _("%(n)s visit(s) planned for %(day)s.") % {"n": len(calls), "day": day},
+            )
+        return redirect(f"{request.path}?start={monday.isoformat()}")
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    return render(
+        request,
+        "plans/week.html",
+        {
+            "days": selectors.week_itinerary(user, monday),
+            "colleagues": [(d, c) for d, c in selectors.colleague_week(user, monday) if c],
+            "suggestions": selectors.suggestions(user, max(today, monday)),
+            "choices": [
+                d for d in days if d >= today and (d.weekday() < 5 or today.weekday() >= 5)
+            ],
+            "default_day": max(today, monday) if max(today, monday) in days else None,
+            "monday": monday,
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+            "today": today,
+            "proposals": list(selectors.proposals_for(user)),
+        },
+    )
+
+
+def _to_week(day):
+    monday = day - dt.timedelta(days=day.weekday())
+    return redirect(f"{reverse('planning:week')}?start={monday.isoformat()}")
+
+
+@login_required
+@require_POST
+def week_remove(request, pk):
+    call = get_object_or_404(Call.objects.for_user(request.user), pk=pk)
+    try:
+        services.itinerary_remove(by=request.user, call=call)
+    except services.Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Visit taken off the itinerary."))
+    return _to_week(call.date)
+
+
+@login_required
+@require_POST
+def joint_propose(request, pk):
+    call = get_object_or_404(selectors.shared_calls(request.user), pk=pk)
+    try:
+        services.joint_call_propose(by=request.user, call=call, note=request.POST.get("note", ""))
+    except services.Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Joint call proposed to %(name)s.") % {"name": call.rep})
+    return _to_week(call.date)
+
+
+@login_required
+@require_POST
+def joint_decide(request, pk):
+    proposal = get_object_or_404(JointCallProposal, pk=pk, call__rep=request.user)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.joint_call_decide(by=request.user, proposal=proposal, accept=accept)
+    except services.Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Joint call accepted.") if accept else _("Joint call declined.")
+        )
+    return redirect(request.POST.get("next") or "planning:week")
