@@ -9,7 +9,7 @@ status planned), written through `calls.services`.
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call
@@ -28,13 +28,14 @@ class PlanStatus(models.TextChoices):
 
 class PlanQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
-        """A rep: their own plans, and the approved plans of colleagues of the same team
-        (获得与分享, read-only); a DM: the plans of their district; a regional manager: region."""
+        """A rep: their own plans, and the approved plans of colleagues of the same team in the
+        same district (获得与分享, read-only: nothing of other districts or teams shows); a DM:
+        the plans of their district; a regional manager: region."""
         if user.role == Role.REP:
-            teams = Territory.objects.filter(rep=user).values("team")
-            return self.filter(
-                Q(rep=user) | Q(status=PlanStatus.APPROVED, territory__team__in=teams)
+            colleague = Territory.objects.filter(
+                rep=user, team=OuterRef("territory__team"), district=OuterRef("territory__district")
             )
+            return self.filter(Q(rep=user) | Q(Exists(colleague), status=PlanStatus.APPROVED))
         return self.filter(territory__in=Territory.objects.for_user(user))
 
     def awaiting(self):

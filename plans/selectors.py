@@ -226,7 +226,7 @@ def district_plans(user, quarter):
 
 
 def colleague_plans(user, quarter=None):
-    """Approved plans of colleagues in the rep's team (read-only sharing)."""
+    """Approved plans of colleagues of the same team and district (read-only sharing)."""
     plans = Plan.objects.for_user(user).exclude(rep=user).filter(status=PlanStatus.APPROVED)
     if quarter:
         plans = plans.filter(quarter=quarter)

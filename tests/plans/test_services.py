@@ -276,7 +276,7 @@ def test_a_draft_plan_is_not_shared(pw):
     [
         ("rep_x", True),
         ("mate_x", True),  # same team (approved only)
-        ("far_mate", True),  # same team, other district
+        ("far_mate", False),  # same team, other district: nothing of other districts
         ("cv_x", False),  # same district, other team
         ("rep_y", False),
         ("outsider_rep", False),
