@@ -16,6 +16,7 @@ class RuleSettingForm(forms.ModelForm):
         Rule.NO_PIM: {"weekday", "time"},
         Rule.PLAN_DUE: {"days", "time"},
         Rule.PLAN_RETURNED: set(),
+        Rule.PLAN_APPROVED: set(),
         Rule.PLANS_WAITING: {"days", "time"},
         Rule.PLANNED_NOT_RECORDED: {"time"},
         Rule.TEAM_DIGEST: {"weekday", "time"},

@@ -14,6 +14,7 @@ class Rule(models.TextChoices):
     NO_PIM = "no_pim", _("A week without a PIM")
     PLAN_DUE = "plan_due", _("Quarterly plan not submitted")
     PLAN_RETURNED = "plan_returned", _("Plan returned")
+    PLAN_APPROVED = "plan_approved", _("Plan approved")
     PLANS_WAITING = "plans_waiting", _("Plans waiting for approval")
     PLANNED_NOT_RECORDED = "planned_not_recorded", _("Planned calls not recorded")
     TEAM_DIGEST = "team_digest", _("Weekly team digest")
@@ -35,6 +36,7 @@ DEFAULTS = {
     Rule.NO_PIM: {"weekday": Weekday.FRIDAY, "time": datetime.time(14), "send_email": False},
     Rule.PLAN_DUE: {"days": 10, "time": datetime.time(9), "send_email": True},
     Rule.PLAN_RETURNED: {"send_email": True},
+    Rule.PLAN_APPROVED: {"send_email": False},
     Rule.PLANS_WAITING: {"days": 3, "time": datetime.time(9), "send_email": True},
     Rule.PLANNED_NOT_RECORDED: {"time": datetime.time(8), "send_email": False},
     Rule.TEAM_DIGEST: {"weekday": Weekday.MONDAY, "time": datetime.time(8), "send_email": True},

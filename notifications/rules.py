@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from calls.models import Call, CallStatus
-from customers.models import Customer
 from org.models import District, Role, Territory, User
 from org.selectors import working_days
+from plans.models import Plan, PlanStatus
 from reports import engine
 from reports.models import ClassSnapshot
-from reports.periods import month_of
+from reports.periods import month_of, quarter_of
 
 from .models import Rule
 
@@ -77,33 +77,29 @@ def month_end_find(setting, now):
     today, _time = _local(now)
     month = month_of(today)
     left = len(working_days(today, month.end))
-    rows = engine.targets_below_frequency(period=month)
+    rows = engine.targets_below_frequency(period=month, names=NAMES_PER_CLASS)
     territories = {
         t.pk: t
         for t in Territory.objects.filter(
             pk__in={row[0] for row in rows}, rep__is_active=True
         ).select_related("rep")
     }
-    by_rep = defaultdict(lambda: defaultdict(list))  # rep → class → [(calls, customer, required)]
-    for territory_id, customer_id, klass, calls, required in rows:
+    # rep → class → {"short": how many in all, "named": [(calls, name, required)]}
+    by_rep = defaultdict(lambda: defaultdict(lambda: {"short": 0, "named": [], "seen": set()}))
+    for territory_id, klass, _customer, name, calls, required, short in rows:
         territory = territories.get(territory_id)
-        if territory is not None:
-            by_rep[territory.rep][klass].append((calls, customer_id, required))
-    named = dict(
-        Customer.objects.filter(
-            pk__in={
-                customer
-                for classes in by_rep.values()
-                for targets in classes.values()
-                for _calls, customer, _required in sorted(targets)[:NAMES_PER_CLASS]
-            }
-        ).values_list("pk", "name")
-    )
+        if territory is None:
+            continue
+        entry = by_rep[territory.rep][klass]
+        if territory_id not in entry["seen"]:  # a rep holding two territories: both counts
+            entry["seen"].add(territory_id)
+            entry["short"] += short
+        entry["named"].append((calls, name, required))
     url = reverse("reports:dashboard")
 
     def message_for(classes):
         def message():
-            total = sum(len(targets) for targets in classes.values())
+            total = sum(entry["short"] for entry in classes.values())
             lines = [
                 ngettext(
                     "%(n)d target is below its call frequency with %(days)d working days left "
@@ -115,15 +111,13 @@ def month_end_find(setting, now):
                 % {"n": total, "days": left}
             ]
             for klass in sorted(classes):
-                targets = sorted(classes[klass])
-                shown = ", ".join(
-                    f"{named.get(customer, '?')} {calls}/{required}"
-                    for calls, customer, required in targets[:NAMES_PER_CLASS]
-                )
-                more = len(targets) - NAMES_PER_CLASS
+                entry = classes[klass]
+                named = sorted(entry["named"])[:NAMES_PER_CLASS]
+                shown = ", ".join(f"{name} {calls}/{required}" for calls, name, required in named)
+                more = entry["short"] - len(named)
                 if more > 0:
                     shown += " " + _("and %(n)d more") % {"n": more}
-                lines.append(f"{klass} ({len(targets)}): {shown}")
+                lines.append(f"{klass} ({entry['short']}): {shown}")
             return "\n".join(lines)
 
         return message
@@ -276,6 +270,80 @@ def team_digest_find(setting, now):
     ]
 
 
+# 3. The quarter's plan not submitted N days into the quarter → the rep.
+
+
+def plan_due_due(setting, now):
+    today, _time = _local(now)
+    started = quarter_of(today).start
+    return (today - started).days >= (setting.days or 0) and _daily_due(setting, now)
+
+
+def plan_due_find(setting, now):
+    today, _time = _local(now)
+    quarter = quarter_of(today)
+    done = Plan.objects.filter(
+        rep=OuterRef("pk"),
+        quarter=quarter.key,
+        status__in=(PlanStatus.SUBMITTED, PlanStatus.APPROVED),
+    )
+    reps = User.objects.filter(
+        Exists(Territory.objects.filter(rep=OuterRef("pk"))),
+        ~Exists(done),
+        is_active=True,
+        role=Role.REP,
+    )
+    days = (today - quarter.start).days
+    url = reverse("planning:list")
+
+    def message():
+        return ngettext(
+            "Your plan for %(quarter)s is not submitted yet: the quarter started %(days)d day ago.",
+            "Your plan for %(quarter)s is not submitted yet: the quarter started %(days)d days "
+            "ago.",
+            days,
+        ) % {"quarter": quarter.key, "days": days}
+
+    return [Reminder(user=rep, period=quarter.key, url=url, message=message) for rep in reps]
+
+
+# 4. Plans waiting for approval more than N days → the DM.
+
+
+def plans_waiting_due(setting, now):
+    return _daily_due(setting, now)
+
+
+def plans_waiting_find(setting, now):
+    waiting = Plan.objects.filter(
+        status=PlanStatus.SUBMITTED,
+        submitted_at__lte=now - datetime.timedelta(days=setting.days or 0),
+        territory__district__dm__is_active=True,
+    ).select_related("rep", "territory__district__dm")
+
+    def message_for(plan):
+        def message():
+            days = (now - plan.submitted_at).days
+            return ngettext(
+                "The plan of %(rep)s for %(quarter)s has waited %(days)d day for your approval.",
+                "The plan of %(rep)s for %(quarter)s has waited %(days)d days for your approval.",
+                days,
+            ) % {"rep": plan.rep, "quarter": plan.quarter, "days": days}
+
+        return message
+
+    return [
+        Reminder(
+            user=plan.territory.district.dm,
+            # Once per submission: a plan submitted again after a return is a new period.
+            period=f"{plan.pk}@{plan.submitted_at:%Y%m%dT%H%M%S}",
+            url=reverse("planning:detail", args=[plan.pk]),
+            message=message_for(plan),
+        )
+        for plan in waiting
+    ]
+
+
 @dataclass
 class RuleFunctions:
     due: Callable
@@ -285,6 +353,8 @@ class RuleFunctions:
 RULES = {
     Rule.MONTH_END: RuleFunctions(month_end_due, month_end_find),
     Rule.NO_PIM: RuleFunctions(no_pim_due, no_pim_find),
+    Rule.PLAN_DUE: RuleFunctions(plan_due_due, plan_due_find),
+    Rule.PLANS_WAITING: RuleFunctions(plans_waiting_due, plans_waiting_find),
     Rule.PLANNED_NOT_RECORDED: RuleFunctions(planned_not_recorded_due, planned_not_recorded_find),
     Rule.TEAM_DIGEST: RuleFunctions(team_digest_due, team_digest_find),
 }

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from . import services, tasks
 from .forms import EmailSettingsForm, RuleSettingForm
 from .models import EmailOptOut, Notification, Rule, RuleRun
+from .rules import scheduled
 
 
 @login_required
@@ -81,6 +82,7 @@ def rules(request):
     }
     lines = [
         {
+            "scheduled": scheduled(rule),
             "setting": settings[rule],
             "form": RuleSettingForm(instance=settings[rule]),
             **runs.get(rule, {}),
@@ -116,8 +118,6 @@ def rule_edit(request, rule):
 def rule_run_now(request, rule):
     _admin(request)
     setting = _rule(rule)
-    from .rules import scheduled
-
     if not scheduled(rule):
         messages.error(request, _("“%(rule)s” is sent when its event happens.") % {"rule": setting})
         return redirect("notifications:rules")

@@ -131,11 +131,22 @@ LEFT JOIN (
 """
 
 
+# Per territory and class, the targets below their calls per month, fewest calls first: the
+# first %(names)s with their name, and how many there are in all.
 BELOW_FREQUENCY_SQL = f"""
-SELECT g.territory_id, g.customer_id, g.klass, COALESCE(v.calls, 0), g.required
-FROM ({REQUIRED}) g
-LEFT JOIN {VISITS} v ON v.territory_id = g.territory_id AND v.customer_id = g.customer_id
-WHERE g.required IS NOT NULL AND COALESCE(v.calls, 0) < g.required
+SELECT territory_id, klass, customer_id, name, calls, required, short
+FROM (
+    SELECT g.territory_id, g.klass, g.customer_id, cu.name, COALESCE(v.calls, 0) AS calls,
+           g.required,
+           ROW_NUMBER() OVER (PARTITION BY g.territory_id, g.klass
+                              ORDER BY COALESCE(v.calls, 0), cu.name, g.customer_id) AS n,
+           COUNT(*) OVER (PARTITION BY g.territory_id, g.klass) AS short
+    FROM ({REQUIRED}) g
+    JOIN customers_customer cu ON cu.id = g.customer_id
+    LEFT JOIN {VISITS} v ON v.territory_id = g.territory_id AND v.customer_id = g.customer_id
+    WHERE g.required IS NOT NULL AND COALESCE(v.calls, 0) < g.required
+) ranked
+WHERE n <= %(names)s
 """
 
 
@@ -163,12 +174,14 @@ def _drop(cursor):
         cursor.execute(f"DROP TABLE {table}")
 
 
-def targets_below_frequency(*, period: Period):
-    """[(territory_id, customer_id, klass, calls, required)]: the targets of `period` (aligned on
-    its first day, with their class then) of every territory a rep holds whose completed calls in
-    the period so far are below their class's calls per month; classes "as needed" are left
-    out. The snapshots' definitions, a handful of statements for all territories at once."""
-    params = {"start": period.start, "end": period.end}
+def targets_below_frequency(*, period: Period, names: int = 10):
+    """[(territory_id, klass, customer_id, name, calls, required, short)]: per territory a rep
+    holds and class, the targets of `period` (aligned on its first day, with their class then)
+    whose completed calls in the period so far are below their class's calls per month — the
+    `names` with the fewest calls, each row carrying `short`, how many there are in all. Classes
+    "as needed" are left out. The snapshots' definitions, a handful of statements for all
+    territories at once."""
+    params = {"start": period.start, "end": period.end, "names": names}
     with transaction.atomic(), connection.cursor() as cursor:
         _prepare(
             cursor,
@@ -181,8 +194,8 @@ def targets_below_frequency(*, period: Period):
         )
         cursor.execute(BELOW_FREQUENCY_SQL, params)
         rows = [
-            (uuid.UUID(str(territory)), uuid.UUID(str(customer)), klass, calls, required)
-            for territory, customer, klass, calls, required in cursor.fetchall()
+            (uuid.UUID(str(territory)), klass, uuid.UUID(str(customer)), *rest)
+            for territory, klass, customer, *rest in cursor.fetchall()
         ]
         _drop(cursor)
     return rows
