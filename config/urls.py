@@ -36,6 +36,7 @@ router.register("requirements", reports_api.RequirementViewSet, basename="requir
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
     path("me/", org_api.MeView.as_view(), name="me"),
+    path("sync/", org_api.SyncView.as_view(), name="sync"),
     path(
         "measures/import/",
         customers_api.MeasureImportView.as_view({"post": "create"}),

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org import changelog
 from org.models import Product, Role, Territory, User
 
 from .classification import batch_bounds, classify, classify_customer
@@ -281,9 +282,9 @@ def override_create(
         raise ValidationError(
             {"valid_from": _("An override starts on or after this day; clear it first.")}
         )
-    overrides.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=valid_from)).update(
-        cleared_on=valid_from, cleared_by=by
-    )
+    ending = overrides.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=valid_from))
+    changelog.record_queryset(ending)  # QuerySet.update sends no signal
+    ending.update(cleared_on=valid_from, cleared_by=by, version=F("version") + 1)
     override = ClassOverride(
         customer=customer,
         product=product,

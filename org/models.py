@@ -414,3 +414,34 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.device or self.key[:6]}"
+
+
+class ChangeOp(models.TextChoices):
+    UPSERT = "upsert", _("upsert")
+    DELETE = "delete", _("delete")
+
+
+class ChangeLog(models.Model):
+    """One change of a synced record, in commit-safe order (org.changelog explains the cursor).
+
+    `txid` is the writing transaction's id on PostgreSQL (`pg_current_xact_id()`), 0 on SQLite.
+    The entry names the record only: the sync reads the record as it is when it answers.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    txid = models.BigIntegerField(_("transaction"), default=0)
+    model = models.CharField(_("model"), max_length=64)
+    object_id = models.UUIDField(_("object id"))
+    op = models.CharField(_("operation"), max_length=8, choices=ChangeOp.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change log entry")
+        verbose_name_plural = _("change log")
+        indexes = [
+            models.Index(fields=["txid", "id"], name="changelog_position"),
+            models.Index(fields=["created_at"], name="changelog_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.id} {self.model} {self.object_id} {self.op}"
