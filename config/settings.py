@@ -185,6 +185,7 @@ REST_FRAMEWORK = {
     },
     "COERCE_DECIMAL_TO_STRING": False,
     "DATE_FORMAT": "%Y-%m-%d",
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],  # the contract: YYYY-MM-DD, nothing looser
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -196,6 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.error_responses_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TargetClassEnum": "reports.models.TargetClass",
         "KlassEnum": "customers.models.Klass",

@@ -20,6 +20,7 @@ router.register("products", org_api.ProductViewSet, basename="product")
 router.register("teams", org_api.TeamViewSet, basename="team")
 router.register("territories", org_api.TerritoryViewSet, basename="territory")
 router.register("absences", org_api.AbsenceViewSet, basename="absence")
+router.register("tokens", org_api.ApiTokenViewSet, basename="api-token")
 router.register("institutions", customers_api.InstitutionViewSet, basename="institution")
 router.register("departments", customers_api.DepartmentViewSet, basename="department")
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
@@ -68,3 +69,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler404 = "config.api.not_found"

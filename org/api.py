@@ -296,6 +296,36 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ApiTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(
+        help_text=_("The token this request was made with.")
+    )
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ("id", "user", "username", "device", "created_at", "last_used_at", "current")
+        read_only_fields = fields
+
+    def get_current(self, token) -> bool:
+        auth = self.context["request"].auth
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+class ApiTokenViewSet(viewsets.ReadOnlyModelViewSet, viewsets.mixins.DestroyModelMixin):
+    """The devices signed in with a token: one's own (admins: everybody's). `DELETE` revokes
+    one; the device must log in again. (The key itself is shown only once, at login.)"""
+
+    serializer_class = ApiTokenSerializer
+    filterset_fields = {"user": ["exact"]}
+
+    def get_queryset(self):
+        return ApiToken.objects.for_user(self.request.user).select_related("user")
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(token=instance)
+
+
 # Sync (org.sync): one endpoint over every registered resource.
 
 sync.register("regions", RegionViewSet)

@@ -396,6 +396,12 @@ class Absence(SyncedModel):
         return f"{self.rep} {self.date_from}–{self.date_to} {self.get_reason_display()}"
 
 
+class ApiTokenQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """One's own tokens (admins: everybody's)."""
+        return self.filter(user=user)
+
+
 class ApiToken(models.Model):
     """A revocable API token of one user on one device (`Authorization: Token <key>`)."""
 
@@ -406,6 +412,8 @@ class ApiToken(models.Model):
     device = models.CharField(_("device"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API token")
