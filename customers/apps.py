@@ -22,6 +22,7 @@ class CustomersConfig(AppConfig):
                 Department.objects.filter(customers__in=ids),
             ]
 
+        changelog.register_self_scoping(Alignment)
         # A re-alignment moves the customer (and what hangs on it) between territories.
         changelog.register_dependents(
             Alignment, lambda rows: customers_of({row.customer_id for row in rows})

@@ -8,9 +8,10 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         from . import changelog
-        from .models import District, Region, Territory
+        from .models import Absence, District, Region, Territory
 
         changelog.connect(apps.get_models())
+        changelog.register_self_scoping(Region, District, Territory, Absence)
         # A new DM or regional manager changes who sees the district's or region's records.
         changelog.register_dependents(
             Region, lambda rows: [District.objects.filter(region__in=[r.pk for r in rows])]

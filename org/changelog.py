@@ -15,9 +15,15 @@ Scope changes
 A record can enter or leave a user's scope without being written: a customer re-aligned to
 another territory, a territory handed to another rep, a district to another DM. Apps declare
 those *dependents* with `register_dependents(Model, fn)`: when a `Model` row is logged, `fn(rows)`
-returns querysets of the records whose scope it decides, and they are logged too (recursively,
-a few levels: a district → its territories → their customers, calls, …). At read time a logged
-record the caller cannot see (any more) is sent as a delete, so the rep who lost it removes it.
+returns querysets of the records whose scope it decides, and they are logged too, as `scope`
+entries (recursively, a few levels: a district → its territories → their customers, calls, …).
+Models whose own fields decide their scope (an alignment's territory, an absence's rep) are
+declared with `register_self_scoping(Model)`: their saves are `scope` entries too. At read
+time a record the caller cannot see is sent as a delete if one of its entries is a `delete` or
+a `scope` change (the rep who lost it removes it), and not at all after a plain `upsert` (a
+record that was never the caller's: other territories' daily work is neither sent nor hinted
+at). Every way a record leaves a scope is a delete or a scope entry — except the passing of
+time (an alignment's `valid_to` going by): see the README.
 
 The cursor (why it never skips)
 -------------------------------
@@ -26,7 +32,8 @@ a reader returns 11 and moves its cursor past 10, then A commits — 10 is never
 entry carries `txid`, the id of the transaction that wrote it (PostgreSQL `pg_current_xact_id()`,
 written by the INSERT itself, so it is the inserting transaction's). Entries are read in
 `(txid, id)` order and only below the *horizon*, the oldest transaction still running
-(`pg_snapshot_xmin(pg_current_snapshot())`, the reader's own transaction excepted): every
+(`pg_snapshot_xmin(pg_current_snapshot())`, less the reader's own transaction and those of
+other databases of the cluster, HORIZON_SQL): every
 transaction with a smaller id has finished, and a transaction that has not yet got an id will
 get a larger one. So the set of entries below the horizon is complete and never grows behind a
 cursor; a committed entry of a younger transaction simply waits until every older transaction
@@ -47,6 +54,7 @@ from .models import ChangeLog, ChangeOp, SyncedModel
 MAX_DEPTH = 3  # district → territories → customers, calls, …
 BATCH_SIZE = 2000
 _dependents: dict = {}
+_self_scoping: set = set()
 
 
 def label(model) -> str:
@@ -93,6 +101,12 @@ def register_dependents(model, fn) -> None:
     _dependents.setdefault(model, []).append(fn)
 
 
+def register_self_scoping(*models) -> None:
+    """Models whose own fields decide who sees them (an alignment's territory, an absence's
+    rep): their saves are logged as scope changes."""
+    _self_scoping.update(models)
+
+
 def _log_dependents(model, rows, depth=0):
     if depth >= MAX_DEPTH:
         return
@@ -100,10 +114,10 @@ def _log_dependents(model, rows, depth=0):
         for queryset in fn(rows):
             if queryset.model in _dependents:
                 children = list(queryset.distinct())
-                record(queryset.model, [row.pk for row in children])
+                record(queryset.model, [row.pk for row in children], ChangeOp.SCOPE)
                 _log_dependents(queryset.model, children, depth + 1)
             else:
-                record_queryset(queryset)
+                record_queryset(queryset, ChangeOp.SCOPE)
 
 
 def log_rows(model, rows, op: str = ChangeOp.UPSERT) -> None:
@@ -114,7 +128,7 @@ def log_rows(model, rows, op: str = ChangeOp.UPSERT) -> None:
 
 def _saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        log_rows(sender, [instance], ChangeOp.UPSERT)
+        log_rows(sender, [instance], ChangeOp.SCOPE if sender in _self_scoping else ChangeOp.UPSERT)
 
 
 def _deleted(sender, instance, **kwargs):
@@ -135,13 +149,23 @@ def connect(models) -> None:
 MAX_ID = 2**63 - 1
 
 
-# The oldest transaction still running, the reader's own excepted (its entries are visible to
-# itself), else the next transaction id to be handed out: pg_snapshot_xmin() but for one's own.
+# The oldest transaction still running, but the reader's own (its entries are visible to it)
+# and those known to run in another database of the cluster (they cannot write this change
+# log: xids are cluster-wide, and one long job elsewhere would hold every sync back); else the
+# next transaction id to be handed out. A transaction is only left out on positive knowledge
+# (pg_stat_activity shows its xid in another database): a doubt keeps it, which is safe.
 HORIZON_SQL = """
+WITH snapshot AS (SELECT pg_current_snapshot() AS s)
 SELECT COALESCE(
-    (SELECT min(xip::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS xip
-     WHERE xip IS DISTINCT FROM pg_current_xact_id_if_assigned()),
-    pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+    (SELECT min(xip::text::bigint)
+     FROM snapshot, pg_snapshot_xip(snapshot.s) AS xip
+     WHERE xip IS DISTINCT FROM pg_current_xact_id_if_assigned()
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_stat_activity AS other
+           WHERE other.datname IS DISTINCT FROM current_database()
+             AND other.backend_xid::text::bigint = xip::text::bigint % 4294967296
+       )),
+    (SELECT pg_snapshot_xmax(snapshot.s)::text::bigint FROM snapshot)
 ), pg_current_xact_id_if_assigned()::text::bigint
 """
 
@@ -175,5 +199,5 @@ def entries_after(position, *, models, limit, using="default"):
     if bound is not None:
         entries = entries.filter(Q(txid__lt=bound) | Q(txid=own) if own else Q(txid__lt=bound))
     return list(
-        entries.order_by("txid", "id").values_list("txid", "id", "model", "object_id")[:limit]
+        entries.order_by("txid", "id").values_list("txid", "id", "model", "object_id", "op")[:limit]
     )

@@ -427,6 +427,7 @@ class ApiToken(models.Model):
 class ChangeOp(models.TextChoices):
     UPSERT = "upsert", _("upsert")
     DELETE = "delete", _("delete")
+    SCOPE = "scope", _("scope change")
 
 
 class ChangeLog(models.Model):

@@ -22,9 +22,10 @@ primary key order, over as many pages as needed, then the change log from the po
 *before* the snapshot was read (so a change made meanwhile is sent again rather than lost). With
 a cursor it reads the change log from there (org.changelog: `(txid, id)` positions below the
 commit horizon, which never skips a change). For each logged record the answer is the record as
-it is now if the caller can see it (`upsert`), else `delete` — a record deleted, or one that left
-the caller's scope (re-alignment, a territory handed to another rep). A client may be sent a
-delete of a record it never had: it ignores it. The cursor is opaque (base64 JSON) and tied to
+it is now if the caller can see it (`upsert`), else `delete` when the record was deleted or its
+scope changed (re-alignment, a territory handed to another rep: it may have left the caller's
+scope), else nothing (org.changelog). A client may be sent a delete of a record it never had:
+it ignores it. The cursor is opaque (base64 JSON) and tied to
 the requested types; a cursor of other types, or a damaged one, answers 400.
 """
 
@@ -193,10 +194,10 @@ def _log(request, types, state, room, changes):
     if not entries:
         return False
     state["p"] = list(entries[-1][:2])
-    latest = {}  # (label, id) → None, in order of each record's last change
-    for _txid, _id, model, object_id in entries:
-        latest.pop((model, object_id), None)
-        latest[(model, object_id)] = None
+    latest = {}  # (label, id) → gone?, in order of each record's last change
+    for _txid, _id, model, object_id, op in entries:
+        gone = latest.pop((model, object_id), False) or op != changelog.ChangeOp.UPSERT
+        latest[(model, object_id)] = gone
     visible = {}
     for model, sync_type in by_label.items():
         ids = [object_id for label, object_id in latest if label == model]
@@ -204,13 +205,13 @@ def _log(request, types, state, room, changes):
             rows = sync_type.view(request).get_queryset().filter(pk__in=ids)
             for data in _serialize(sync_type, request, rows):
                 visible[(model, str(data["id"]))] = data
-    for model, object_id in latest:
+    for (model, object_id), gone in latest.items():
         name = by_label[model].name
         data = visible.get((model, str(object_id)))
-        if data is None:
-            changes.append({"type": name, "op": "delete", "id": str(object_id)})
-        else:
+        if data is not None:
             changes.append({"type": name, "op": "upsert", "data": data})
+        elif gone:  # deleted, or it may have left the caller's scope
+            changes.append({"type": name, "op": "delete", "id": str(object_id)})
     return more
 
 
