@@ -61,6 +61,7 @@ urlpatterns = [
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    path("account/devices/", org_views.devices, name="devices"),
     path("customers/", include("customers.urls")),
     path("calls/", include("calls.urls")),
     path("reports/", include("reports.urls")),

@@ -85,3 +85,20 @@ def test_too_many_logins_answer_429_with_the_error_shape(world, monkeypatch):
     assert [a.status_code for a in answers] == [400, 400, 400, 429]
     assert set(answers[-1].json()) == {"detail", "errors"}
     assert int(answers[-1]["Retry-After"]) > 0
+
+
+def test_the_devices_page_lists_and_signs_out_ones_own_devices(world, client):
+    login(world.rep_x, "iPad")
+    login(world.rep_y, "Other phone")
+    other = ApiToken.objects.get(user=world.rep_y)
+    client.force_login(world.rep_x)
+
+    page = client.get("/account/devices/")
+    foreign = client.post("/account/devices/", {"token": other.pk})
+    mine = client.post("/account/devices/", {"token": ApiToken.objects.get(user=world.rep_x).pk})
+
+    assert b"iPad" in page.content and b"Other phone" not in page.content
+    assert foreign.status_code == 404
+    assert mine.status_code == 302
+    assert not ApiToken.objects.filter(user=world.rep_x).exists()
+    assert ApiToken.objects.filter(pk=other.pk).exists()
