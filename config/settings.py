@@ -153,6 +153,10 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # Periodic jobs are declared here and loaded into django-celery-beat (admins can see and retime
 # them in the admin). Feature issues add their jobs; each entry is {"task", "schedule"}.
 CELERY_BEAT_SCHEDULE: dict = {
+    "sync: alignments that ended yesterday leave the reps (nightly)": {
+        "task": "customers.tasks.log_ended_alignments",
+        "crontab": {"minute": "5", "hour": "0"},
+    },
     "reclassify customers (nightly)": {
         "task": "customers.tasks.reclassify_all",
         "crontab": {"minute": "30", "hour": "1"},

@@ -119,6 +119,22 @@ def test_a_territory_handed_to_another_rep_leaves_the_first(cw, api):
     assert ("territories", str(cw.tx.pk)) in state_new
 
 
+def test_an_alignment_that_ended_yesterday_leaves_the_rep_after_the_nightly_job(cw, api):
+    client = api(cw.rep_x)
+    _changes, cursor = sync_all(client, types="customers")
+    # the passing of time: cx2's alignment ended yesterday (no write tells the sync)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    Alignment.objects.filter(customer=cw.cx2).update(
+        valid_from=yesterday - datetime.timedelta(days=30), valid_to=yesterday
+    )
+    assert sync_all(client, since=cursor, types="customers")[0] == []
+
+    assert customer_services.alignments_log_ended() == 1
+    changes, _cursor = sync_all(client, since=cursor, types="customers")
+
+    assert ids(changes, "customers", "delete") == {str(cw.cx2.pk)}
+
+
 def test_a_client_that_syncs_incrementally_ends_with_the_servers_state(cw, api):
     client = api(cw.dm_x)
     state = apply({}, (result := sync_all(client, page_size=3))[0])
