@@ -19,6 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from customers.models import AdoptionStage, Customer, Department, Institution
+from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory, User
 
@@ -292,3 +293,6 @@ class CallViewSet(ScopedViewSet):
             call = self.get_queryset().get(pk=kwargs["pk"])
             response.data = self.get_serializer(call).data
         return response
+
+
+sync.register("calls", CallViewSet)

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class CallsConfig(AppConfig):
     name = "calls"
     verbose_name = _("Calls")
+
+    def ready(self):
+        from org import changelog
+        from org.models import Territory
+
+        from .models import Call
+
+        # A territory handed to another rep takes its calls with it.
+        changelog.register_dependents(
+            Territory, lambda rows: [Call.objects.filter(territory__in=[row.pk for row in rows])]
+        )

@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,6 +44,11 @@ class Pagination(CursorPagination):
     max_page_size = 500
     ordering = ("created_at", "id")
 
+    def get_ordering(self, request, queryset, view):
+        """Creation order; the primary key alone for models without `created_at`."""
+        names = {field.name for field in queryset.model._meta.get_fields()}
+        return self.ordering if "created_at" in names else ("pk",)
+
     def get_paginated_response(self, data):
         from rest_framework.response import Response
 
@@ -57,3 +63,54 @@ class Pagination(CursorPagination):
                 "next": {"type": "string", "nullable": True, "format": "uri"},
             },
         }
+
+
+ERROR_STATUSES = {
+    "400": "Invalid input: `errors` names the fields.",
+    "401": "No or bad credentials.",
+    "403": "Your role does not allow this.",
+    "404": "No such record in your scope.",
+    "429": "Too many requests: wait and retry (see Retry-After).",
+}
+WRITE_ERROR_STATUSES = {
+    "409": "Conflict: locked call, duplicate id with other content, illegal state change.",
+    "412": "Stale If-Match: the answer carries the current record.",
+}
+
+
+def error_responses_hook(result, generator, request, public):
+    """drf-spectacular post-processing: every operation documents the error shape it can answer
+    (`{"detail", "errors"}`), so clients (and the schemathesis test) can rely on it."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["detail", "errors"],
+        "properties": {
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {}},
+                "description": "Messages per field (`non_field_errors` for the whole input).",
+            },
+        },
+    }
+    reference = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            statuses = dict(ERROR_STATUSES)
+            if method in ("post", "put", "patch", "delete"):
+                statuses.update(WRITE_ERROR_STATUSES)
+            responses = operation.setdefault("responses", {})
+            for code, description in statuses.items():
+                responses.setdefault(code, {"description": description, **reference})
+    return result
+
+
+def not_found(request, exception=None):
+    """`handler404`: an API path no route matches (`/api/v1/users/abc/`) answers the error shape
+    in JSON; pages answer the HTML 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)

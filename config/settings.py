@@ -158,6 +158,10 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # Periodic jobs are declared here and loaded into django-celery-beat (admins can see and retime
 # them in the admin). Feature issues add their jobs; each entry is {"task", "schedule"}.
 CELERY_BEAT_SCHEDULE: dict = {
+    "sync: alignments that ended yesterday leave the reps (nightly)": {
+        "task": "customers.tasks.log_ended_alignments",
+        "crontab": {"minute": "5", "hour": "0"},
+    },
     "reclassify customers (nightly)": {
         "task": "customers.tasks.reclassify_all",
         "crontab": {"minute": "30", "hour": "1"},
@@ -195,6 +199,7 @@ REST_FRAMEWORK = {
     },
     "COERCE_DECIMAL_TO_STRING": False,
     "DATE_FORMAT": "%Y-%m-%d",
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],  # the contract: YYYY-MM-DD, nothing looser
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -206,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.error_responses_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TargetClassEnum": "reports.models.TargetClass",
         "KlassEnum": "customers.models.Klass",

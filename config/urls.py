@@ -22,6 +22,7 @@ router.register("products", org_api.ProductViewSet, basename="product")
 router.register("teams", org_api.TeamViewSet, basename="team")
 router.register("territories", org_api.TerritoryViewSet, basename="territory")
 router.register("absences", org_api.AbsenceViewSet, basename="absence")
+router.register("tokens", org_api.ApiTokenViewSet, basename="api-token")
 router.register("institutions", customers_api.InstitutionViewSet, basename="institution")
 router.register("departments", customers_api.DepartmentViewSet, basename="department")
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
@@ -40,6 +41,7 @@ router.register("plans", plans_api.PlanViewSet, basename="plan")
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
     path("me/", org_api.MeView.as_view(), name="me"),
+    path("sync/", org_api.SyncView.as_view(), name="sync"),
     path(
         "measures/import/",
         customers_api.MeasureImportView.as_view({"post": "create"}),
@@ -63,6 +65,7 @@ urlpatterns = [
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    path("account/devices/", org_views.devices, name="devices"),
     path("customers/", include("customers.urls")),
     path("calls/", include("calls.urls")),
     path("reports/", include("reports.urls")),
@@ -73,3 +76,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler404 = "config.api.not_found"

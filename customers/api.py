@@ -14,6 +14,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from org import sync
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory
 
@@ -538,3 +539,12 @@ class MeasureImportView(viewsets.ViewSet):
             dry_run=form.validated_data["dry_run"],
         )
         return Response(report.as_dict())
+
+
+sync.register("institutions", InstitutionViewSet)
+sync.register("departments", DepartmentViewSet)
+sync.register("customers", CustomerViewSet)
+sync.register("alignments", AlignmentViewSet)
+sync.register("measures", MeasureViewSet)
+sync.register("thresholds", ThresholdViewSet)
+sync.register("overrides", OverrideViewSet)

@@ -5,3 +5,36 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from org import changelog
+        from org.models import Territory
+
+        from .models import Alignment, ClassOverride, Customer, Department, Institution, Measure
+
+        def customers_of(ids):
+            """What a customer's alignments decide the scope of."""
+            return [
+                Customer.objects.filter(pk__in=ids),
+                Measure.objects.filter(customer__in=ids),
+                ClassOverride.objects.filter(customer__in=ids),
+                Institution.objects.filter(customers__in=ids),
+                Department.objects.filter(customers__in=ids),
+            ]
+
+        changelog.register_self_scoping(Alignment)
+        # A re-alignment moves the customer (and what hangs on it) between territories.
+        changelog.register_dependents(
+            Alignment, lambda rows: customers_of({row.customer_id for row in rows})
+        )
+
+        # A territory handed to another rep (or moved to another district) moves its customers.
+        def territory_dependents(rows):
+            territories = [row.pk for row in rows]
+            customers = Customer.objects.filter(alignments__territory__in=territories)
+            return [
+                Alignment.objects.filter(territory__in=territories),
+                *customers_of(customers.values("pk")),
+            ]
+
+        changelog.register_dependents(Territory, territory_dependents)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from org import changelog
 from org.models import Product, User, in_force_on
 
 from .classification import classify
@@ -423,6 +424,7 @@ def _apply(*, by, rows, audit=True):
         unique_fields=["customer", "product", "valid_from"],
         update_fields=["potential", "support", "author", "version", "updated_at"],
     )
+    changelog.record(Measure, [m.pk for m in [*new, *changed]])  # bulk_create sends no signal
     if audit:
         Measure.history.bulk_history_create(new, batch_size=1000, default_user=by)
         Measure.history.bulk_history_create(changed, batch_size=1000, update=True, default_user=by)

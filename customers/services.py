@@ -1,12 +1,15 @@
 """Write paths for customers and alignments: one transaction each, validated like the forms."""
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org.models import Product, Role, Territory, User
+from org import changelog
+from org.models import ChangeOp, Product, Role, Territory, User
 
 from .classification import batch_bounds, classify, classify_customer
 from .models import (
@@ -281,9 +284,9 @@ def override_create(
         raise ValidationError(
             {"valid_from": _("An override starts on or after this day; clear it first.")}
         )
-    overrides.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=valid_from)).update(
-        cleared_on=valid_from, cleared_by=by
-    )
+    ending = overrides.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=valid_from))
+    changelog.record_queryset(ending)  # QuerySet.update sends no signal
+    ending.update(cleared_on=valid_from, cleared_by=by, version=F("version") + 1)
     override = ClassOverride(
         customer=customer,
         product=product,
@@ -312,3 +315,21 @@ def override_clear(*, by: User, override: ClassOverride, on=None) -> ClassOverri
     override.save()
     classify(product=override.product, customer=override.customer_id)
     return override
+
+
+ENDED_LOOKBACK_DAYS = 3  # a nightly run missed for a day or two still catches up
+
+
+@transaction.atomic
+def alignments_log_ended(*, on=None) -> int:
+    """Log as scope changes the alignments that ended in the days before `on` (default today):
+    the passing of a `valid_to` takes the customer out of the rep's scope without any write, so
+    the nightly job tells the sync (a delete for the rep who lost the customer)."""
+    on = on or timezone.localdate()
+    ended = list(
+        Alignment.objects.filter(
+            valid_to__lt=on, valid_to__gte=on - timedelta(days=ENDED_LOOKBACK_DAYS)
+        )
+    )
+    changelog.log_rows(Alignment, ended, ChangeOp.SCOPE)
+    return len(ended)

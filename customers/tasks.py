@@ -15,3 +15,10 @@ def reclassify_all():
     from . import services
 
     services.reclassify_all()
+
+
+@shared_task
+def log_ended_alignments():
+    from . import services
+
+    services.alignments_log_ended()

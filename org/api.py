@@ -4,12 +4,13 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services
+from . import services, sync
 from .authentication import DeviceTokenAuthentication
 from .models import Absence, ApiToken, District, Product, Region, Role, Team, Territory, User
 
@@ -293,3 +294,93 @@ class TokenView(APIView):
             )
         services.api_token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(
+        help_text=_("The token this request was made with.")
+    )
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ("id", "user", "username", "device", "created_at", "last_used_at", "current")
+        read_only_fields = fields
+
+    def get_current(self, token) -> bool:
+        auth = self.context["request"].auth
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+class ApiTokenViewSet(viewsets.ReadOnlyModelViewSet, viewsets.mixins.DestroyModelMixin):
+    """The devices signed in with a token: one's own (admins: everybody's). `DELETE` revokes
+    one; the device must log in again. (The key itself is shown only once, at login.)"""
+
+    serializer_class = ApiTokenSerializer
+    filterset_fields = {"user": ["exact"]}
+
+    def get_queryset(self):
+        return ApiToken.objects.for_user(self.request.user).select_related("user")
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(token=instance)
+
+
+# Sync (org.sync): one endpoint over every registered resource.
+
+sync.register("regions", RegionViewSet)
+sync.register("districts", DistrictViewSet)
+sync.register("products", ProductViewSet)
+sync.register("teams", TeamViewSet)
+sync.register("territories", TerritoryViewSet)
+sync.register("absences", AbsenceViewSet)
+
+
+class SyncChangeSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text=_("The resource, e.g. `customers`, `calls`."))
+    op = serializers.ChoiceField(["upsert", "delete"])
+    data = serializers.DictField(
+        required=False,
+        help_text=_("`upsert`: the record as `GET /api/v1/<type>/<id>/` answers it."),
+    )
+    id = serializers.UUIDField(required=False, help_text=_("`delete`: the record's id."))
+
+
+class SyncPageSerializer(serializers.Serializer):
+    changes = SyncChangeSerializer(many=True)
+    cursor = serializers.CharField(help_text=_("Send it back as `since` for what comes next."))
+    has_more = serializers.BooleanField(help_text=_("More changes are waiting: ask again now."))
+
+
+class SyncView(APIView):
+    """Every change visible to the caller after `since`, oldest first (initial sync without it).
+
+    A record deleted or no longer in the caller's scope arrives as `op: delete`."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", OpenApiTypes.STR, description=_("The cursor of the previous answer.")
+            ),
+            OpenApiParameter(
+                "types",
+                OpenApiTypes.STR,
+                description=_("Comma-separated resources (default: all), e.g. customers,calls."),
+            ),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=_("Changes per page: default 500, at most 1000."),
+            ),
+        ],
+        responses=SyncPageSerializer,
+    )
+    def get(self, request):
+        params = request.query_params
+        page = sync.sync_page(
+            request=request,
+            since=params.get("since"),
+            types_param=params.get("types"),
+            size=sync.page_size(params.get("page_size")),
+        )
+        return Response(page)

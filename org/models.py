@@ -396,6 +396,12 @@ class Absence(SyncedModel):
         return f"{self.rep} {self.date_from}–{self.date_to} {self.get_reason_display()}"
 
 
+class ApiTokenQuerySet(ScopedQuerySet):
+    def scoped_to(self, user):
+        """One's own tokens (admins: everybody's)."""
+        return self.filter(user=user)
+
+
 class ApiToken(models.Model):
     """A revocable API token of one user on one device (`Authorization: Token <key>`)."""
 
@@ -407,6 +413,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
+    objects = ApiTokenQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
@@ -414,3 +422,35 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.device or self.key[:6]}"
+
+
+class ChangeOp(models.TextChoices):
+    UPSERT = "upsert", _("upsert")
+    DELETE = "delete", _("delete")
+    SCOPE = "scope", _("scope change")
+
+
+class ChangeLog(models.Model):
+    """One change of a synced record, in commit-safe order (org.changelog explains the cursor).
+
+    `txid` is the writing transaction's id on PostgreSQL (`pg_current_xact_id()`), 0 on SQLite.
+    The entry names the record only: the sync reads the record as it is when it answers.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    txid = models.BigIntegerField(_("transaction"), default=0)
+    model = models.CharField(_("model"), max_length=64)
+    object_id = models.UUIDField(_("object id"))
+    op = models.CharField(_("operation"), max_length=8, choices=ChangeOp.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change log entry")
+        verbose_name_plural = _("change log")
+        indexes = [
+            models.Index(fields=["txid", "id"], name="changelog_position"),
+            models.Index(fields=["created_at"], name="changelog_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.id} {self.model} {self.object_id} {self.op}"

@@ -1,15 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.selectors import territory_customer_counts
 
 from . import services
-from .models import Language
+from .models import ApiToken, Language
 
 
 @login_required
@@ -45,3 +48,19 @@ def language_set(request):
         settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
     )
     return response
+
+
+@login_required
+def devices(request):
+    """One's devices signed in to the API (tokens); revoke a lost one."""
+    tokens = ApiToken.objects.filter(user=request.user)
+    if request.method == "POST":
+        token = get_object_or_404(tokens, pk=request.POST.get("token") or 0)
+        services.api_token_revoke(token=token)
+        messages.success(
+            request,
+            _("The device “%(device)s” is signed out.")
+            % {"device": token.device or _("unnamed device")},
+        )
+        return HttpResponseRedirect(reverse("devices"))
+    return render(request, "org/devices.html", {"tokens": tokens})
