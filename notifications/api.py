@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import Pagination
+from org import sync
 
 from . import services
 from .models import Notification
@@ -48,6 +49,7 @@ class NewestFirst(Pagination):
 class NotificationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    model = Notification
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
     pagination_class = NewestFirst
@@ -67,3 +69,6 @@ class NotificationViewSet(
     @action(detail=False, methods=["post"])
     def read_all(self, request):
         return Response({"read": services.notifications_read_all(user=request.user)})
+
+
+sync.register("notifications", NotificationViewSet)

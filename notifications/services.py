@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from org import changelog
+
 from .models import DEFAULTS, EmailOptOut, Notification, Rule, RuleRun, RuleSetting
 from .rules import RULES
 
@@ -64,7 +66,7 @@ def _create(rule, reminders, run, setting):
             )
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    count = Notification.objects.filter(run=run).count()
+    count = changelog.record_queryset(Notification.objects.filter(run=run))  # for the sync
     if count and setting.send_email:
         from .tasks import send_emails
 
@@ -127,9 +129,10 @@ def notification_read(*, user, notification):
 
 
 def notifications_read_all(*, user):
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    with transaction.atomic():
+        unread = Notification.objects.filter(user=user, read_at__isnull=True)
+        changelog.record_queryset(unread)
+        return unread.update(read_at=timezone.now(), updated_at=timezone.now())
 
 
 def email_opt_outs_set(*, user, rules):

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from calls.api import IF_MATCH, ConflictError, _etag_version
 from customers.models import Customer
+from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Role
 
@@ -322,3 +323,6 @@ class PlanViewSet(ScopedViewSet):
         return self._transition(
             request, pk, lambda plan: services.plan_revise(by=request.user, plan=plan)
         )
+
+
+sync.register("plans", PlanViewSet)

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = _("Plans")
+
+    def ready(self):
+        from org import changelog
+        from org.models import Territory
+
+        from .models import Plan
+
+        # A plan's status (approved: colleagues read it) and territory decide who sees it.
+        changelog.register_self_scoping(Plan)
+        # A territory handed to another rep or district moves its plans' readers.
+        changelog.register_dependents(
+            Territory, lambda rows: [Plan.objects.filter(territory__in=[row.pk for row in rows])]
+        )
