@@ -34,8 +34,18 @@ def headers(request, world):
 
 @pytest.fixture
 def app():
-    """Built once the test settings (plain HTTP) are in place."""
-    return get_wsgi_application()
+    """Built once the test settings (plain HTTP) are in place. Like Django's test client, the
+    requests keep the test's database connection (and transaction) open."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("headers", ["admin", "rep"], indirect=True)
