@@ -92,7 +92,8 @@ def record(model, ids, op: str = ChangeOp.UPSERT) -> int:
 
 def record_queryset(queryset, op: str = ChangeOp.UPSERT) -> int:
     """Log every row of `queryset` (e.g. before or after a `QuerySet.update`)."""
-    return record(queryset.model, queryset.values_list("pk", flat=True).distinct(), op)
+    # No DISTINCT (record() drops repeats): the queryset may be a SELECT … FOR UPDATE.
+    return record(queryset.model, queryset.values_list("pk", flat=True), op)
 
 
 def register_dependents(model, fn) -> None:

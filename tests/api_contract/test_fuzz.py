@@ -35,8 +35,7 @@ def headers(request, world):
 @pytest.fixture
 def app():
     """Built once the test settings (plain HTTP) are in place. Like Django's test client, the
-    requests keep the test's database connection (its transaction) open: Django would close it
-    at the end of each request, and on PostgreSQL the next query of the test would fail."""
+    requests keep the test's database connection (and transaction) open."""
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
