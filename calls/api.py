@@ -34,6 +34,39 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
+class IdempotentCreateMixin:
+    """Idempotent create with a client-supplied `id` (API.md): the same create again answers the
+    existing object (200); the id of an object with other content, or of one out of the caller's
+    scope, is a 409. A viewset says how a stored object compares with a request in
+    `same_content(existing, sent)` (`sent`: the serializer's service keyword arguments)."""
+
+    exists_message = gettext_lazy("An object with this id exists already.")
+    differs_message = gettext_lazy("An object with this id exists already, with other content.")
+
+    def same_content(self, existing, sent) -> bool:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        client_id = request.data.get("id") if isinstance(request.data, dict) else None
+        if client_id:
+            try:
+                client_id = uuid.UUID(str(client_id))
+            except ValueError:
+                client_id = None  # the serializer reports it
+        model = self.get_queryset().model
+        existing = model.objects.filter(pk=client_id).first() if client_id else None
+        if existing is None:
+            return super().create(request, *args, **kwargs)
+        existing = self.get_queryset().filter(pk=existing.pk).first()
+        if existing is None:
+            raise ConflictError(self.exists_message)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not self.same_content(existing, serializer.service_kwargs()):
+            raise ConflictError(self.differs_message)
+        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+
+
 class CallProductSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
     key_messages = serializers.PrimaryKeyRelatedField(
@@ -220,11 +253,13 @@ IF_MATCH = OpenApiParameter(
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )
-class CallViewSet(ScopedViewSet):
+class CallViewSet(IdempotentCreateMixin, ScopedViewSet):
     """Calls in the caller's scope; reps write their own territory's calls, admins any."""
 
     model = Call
     serializer_class = CallSerializer
+    exists_message = gettext_lazy("A call with this id exists already.")
+    differs_message = gettext_lazy("A call with this id exists already, with other content.")
     filterset_class = CallFilter
     write_roles = frozenset({Role.REP})
     select_related = ("territory",)
@@ -250,26 +285,9 @@ class CallViewSet(ScopedViewSet):
             response["ETag"] = f'"{data["version"]}"'
         return super().finalize_response(request, response, *args, **kwargs)
 
-    def create(self, request, *args, **kwargs):
-        client_id = request.data.get("id") if isinstance(request.data, dict) else None
-        if client_id:
-            try:
-                client_id = uuid.UUID(str(client_id))
-            except ValueError:
-                client_id = None  # the serializer reports it
-        existing = Call.objects.filter(pk=client_id).first() if client_id else None
-        if existing is None:
-            return super().create(request, *args, **kwargs)
-        existing = self.get_queryset().filter(pk=existing.pk).first()
-        if existing is None:
-            raise ConflictError(_("A call with this id exists already."))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        sent = _canonical(serializer.service_kwargs())
+    def same_content(self, existing, sent):
         stored = _canonical(_as_kwargs(existing))
-        if any(stored.get(name) != value for name, value in sent.items()):
-            raise ConflictError(_("A call with this id exists already, with other content."))
-        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+        return all(stored.get(name) == value for name, value in _canonical(sent).items())
 
     @transaction.atomic
     def perform_create(self, serializer):

@@ -9,8 +9,6 @@
 - Idempotent create with the client's own `id`, as for calls.
 """
 
-import uuid
-
 import django_filters
 from django.db import IntegrityError
 from django.db.models import Prefetch
@@ -21,7 +19,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from calls.api import IF_MATCH, ConflictError, _etag_version
+from calls.api import IF_MATCH, ConflictError, IdempotentCreateMixin, _etag_version
 from customers.models import Customer
 from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -198,12 +196,14 @@ COMMENT = inline_serializer(
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )
-class PlanViewSet(ScopedViewSet):
+class PlanViewSet(IdempotentCreateMixin, ScopedViewSet):
     """Quarterly plans in the caller's scope; reps write their own, DMs and admins decide."""
 
     model = Plan
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
+    exists_message = gettext_lazy("A plan with this id exists already.")
+    differs_message = gettext_lazy("A plan with this id exists already, with other content.")
     write_roles = frozenset({Role.REP})
     select_related = ("territory",)
     prefetch_related = (
@@ -246,26 +246,9 @@ class PlanViewSet(ScopedViewSet):
     def _fresh(self, pk):
         return self.get_serializer(self.get_queryset().get(pk=pk)).data
 
-    def create(self, request, *args, **kwargs):
-        client_id = request.data.get("id") if isinstance(request.data, dict) else None
-        if client_id:
-            try:
-                client_id = uuid.UUID(str(client_id))
-            except ValueError:
-                client_id = None  # the serializer reports it
-        existing = Plan.objects.filter(pk=client_id).first() if client_id else None
-        if existing is None:
-            return super().create(request, *args, **kwargs)
-        existing = self.get_queryset().filter(pk=existing.pk).first()
-        if existing is None:
-            raise ConflictError(_("A plan with this id exists already."))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        sent = serializer.service_kwargs()
+    def same_content(self, existing, sent):
         stored = _canonical(_as_kwargs(existing, sent))
-        if any(stored.get(name) != value for name, value in _canonical(sent).items()):
-            raise ConflictError(_("A plan with this id exists already, with other content."))
-        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+        return all(stored.get(name) == value for name, value in _canonical(sent).items())
 
     def update(self, request, *args, **kwargs):
         stale = self._stale(request, self.get_object())
