@@ -34,17 +34,32 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
-class IdempotentCreateMixin:
-    """Idempotent create with a client-supplied `id` (API.md): the same create again answers the
-    existing object (200); the id of an object with other content, or of one out of the caller's
-    scope, is a 409. A viewset says how a stored object compares with a request in
-    `same_content(existing, sent)` (`sent`: the serializer's service keyword arguments)."""
+class SyncedWriteMixin:
+    """What API.md asks of the writes of a synced resource. Idempotent create with a
+    client-supplied `id`: the same create again answers the existing object (200); the id of an
+    object with other content, or of one out of the caller's scope, is a 409 — a viewset says how
+    a stored object compares with a request in `same_content(existing, sent)` (`sent`: the
+    serializer's service keyword arguments). A service's `Conflict` (a locked call, an illegal
+    state change) is a 409 with its message. Every answer with a version carries its ETag."""
 
     exists_message = gettext_lazy("An object with this id exists already.")
     differs_message = gettext_lazy("An object with this id exists already, with other content.")
 
     def same_content(self, existing, sent) -> bool:
         raise NotImplementedError
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.Conflict):
+            exc = ConflictError(exc.message)
+        elif isinstance(exc, IntegrityError):  # the same id created at the same time
+            exc = ConflictError(self.exists_message)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("version"), int):
+            response["ETag"] = f'"{data["version"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         client_id = request.data.get("id") if isinstance(request.data, dict) else None
@@ -253,7 +268,7 @@ IF_MATCH = OpenApiParameter(
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )
-class CallViewSet(IdempotentCreateMixin, ScopedViewSet):
+class CallViewSet(SyncedWriteMixin, ScopedViewSet):
     """Calls in the caller's scope; reps write their own territory's calls, admins any."""
 
     model = Call
@@ -271,19 +286,6 @@ class CallViewSet(IdempotentCreateMixin, ScopedViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "call_settings": CallSettings.load()}
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.Conflict):
-            exc = ConflictError(exc.message)
-        elif isinstance(exc, IntegrityError):
-            exc = ConflictError(_("A call with this id exists already."))
-        return super().handle_exception(exc)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        data = getattr(response, "data", None)
-        if isinstance(data, dict) and isinstance(data.get("version"), int):
-            response["ETag"] = f'"{data["version"]}"'
-        return super().finalize_response(request, response, *args, **kwargs)
 
     def same_content(self, existing, sent):
         stored = _canonical(_as_kwargs(existing))

@@ -10,7 +10,6 @@
 """
 
 import django_filters
-from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +18,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from calls.api import IF_MATCH, ConflictError, IdempotentCreateMixin, _etag_version
+from calls.api import IF_MATCH, SyncedWriteMixin, _etag_version
 from customers.models import Customer
 from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -196,7 +195,7 @@ COMMENT = inline_serializer(
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )
-class PlanViewSet(IdempotentCreateMixin, ScopedViewSet):
+class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     """Quarterly plans in the caller's scope; reps write their own, DMs and admins decide."""
 
     model = Plan
@@ -216,19 +215,6 @@ class PlanViewSet(IdempotentCreateMixin, ScopedViewSet):
         if self.action in ("approve", "return_", "submit", "revise"):
             return [permissions.IsAuthenticated()]  # the services say who may
         return super().get_permissions()
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.Conflict):
-            exc = ConflictError(exc.message)
-        elif isinstance(exc, IntegrityError):
-            exc = ConflictError(_("A plan with this id exists already."))
-        return super().handle_exception(exc)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        data = getattr(response, "data", None)
-        if isinstance(data, dict) and isinstance(data.get("version"), int):
-            response["ETag"] = f'"{data["version"]}"'
-        return super().finalize_response(request, response, *args, **kwargs)
 
     def _stale(self, request, plan):
         """A 412 answer when If-Match names another version than the plan's; else None."""
