@@ -66,13 +66,14 @@ def months_started(period: Period, today=None):
     return sum(1 for m in period.months if m.start <= today)
 
 
-def _completed_calls(start, end, territory_ref="plan__territory"):
+def _calls(status, start, end, territory_ref="plan__territory"):
+    """The customer's calls of `status` in the territory between `start` and `end`."""
     return Coalesce(
         Subquery(
             CallAttendee.objects.filter(
                 customer=OuterRef("customer"),
                 call__territory=OuterRef(territory_ref),
-                call__status=CallStatus.COMPLETED,
+                call__status=status,
                 call__date__range=(start, end),
             )
             .values("customer")
@@ -82,24 +83,14 @@ def _completed_calls(start, end, territory_ref="plan__territory"):
         ),
         0,
     )
+
+
+def _completed_calls(start, end, territory_ref="plan__territory"):
+    return _calls(CallStatus.COMPLETED, start, end, territory_ref)
 
 
 def _planned_calls(start, end, territory_ref="plan__territory"):
-    return Coalesce(
-        Subquery(
-            CallAttendee.objects.filter(
-                customer=OuterRef("customer"),
-                call__territory=OuterRef(territory_ref),
-                call__status=CallStatus.PLANNED,
-                call__date__range=(start, end),
-            )
-            .values("customer")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        0,
-    )
+    return _calls(CallStatus.PLANNED, start, end, territory_ref)
 
 
 def plan_get(user, pk):
