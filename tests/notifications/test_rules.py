@@ -4,13 +4,12 @@ language, by e-mail unless opted out, never with another territory's customers, 
 count that does not grow with the people notified."""
 
 import datetime
-import threading
 from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.models import Call
@@ -18,6 +17,7 @@ from notifications import services
 from notifications.models import EmailOptOut, Notification, Rule, RuleSetting
 from reports import engine
 from reports.periods import parse
+from tests.concurrency import at_once
 from tests.factories import CustomerFactory, ProductFactory, TerritoryFactory, UserFactory
 from tests.reports.test_pages import call, classed
 
@@ -297,22 +297,11 @@ def test_two_runs_at_once_notify_each_person_once(people):
         pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer)")
     call(people.tx, [people.cx], day=25, status="planned")
     call(people.ty, [people.cy], day=25, status="planned")
-    errors, barrier = [], threading.Barrier(2)
 
     def run():
-        try:
-            barrier.wait()
-            services.rule_run(Rule.PLANNED_NOT_RECORDED, now=at(2026, 3, 26, 8, 30))
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        services.rule_run(Rule.PLANNED_NOT_RECORDED, now=at(2026, 3, 26, 8, 30))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(run, run)
 
     assert errors == []
     assert sorted(

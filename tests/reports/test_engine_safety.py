@@ -2,15 +2,15 @@
 complete snapshot (each batch is one transaction), and two concurrent runs of the same period end
 with the rows one run gives, without errors."""
 
-import threading
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 
 from reports import engine
 from reports.models import ActivitySnapshot, ClassSnapshot
 from reports.periods import parse
+from tests.concurrency import at_once
 from tests.factories import ProductFactory
 from tests.reports.test_pages import call, classed
 
@@ -118,24 +118,12 @@ def test_two_runs_at_once_end_with_the_rows_of_one_run(world):
     seed(world)
     engine.recompute(period=PERIOD)
     expected = snapshot()
-    errors = []
-    start = threading.Barrier(2)
 
     def run():
-        try:
-            start.wait()
-            for _ in range(3):
-                engine.recompute(period=PERIOD)
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for _ in range(3):
+            engine.recompute(period=PERIOD)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(run, run)
 
     assert errors == []
     assert snapshot() == expected
