@@ -43,9 +43,7 @@ def test_reps_without_a_submitted_plan_are_told_ten_days_into_the_quarter(world)
 def test_a_dm_is_told_of_each_plan_waiting_more_than_three_days(world):
     submitted = at(2026, 4, 2, 10)
     old = make_plan(world.rep_x, world.tx, status=PlanStatus.SUBMITTED, submitted_at=submitted)
-    make_plan(
-        world.rep_y, world.ty, status=PlanStatus.SUBMITTED, submitted_at=at(2026, 4, 5, 10)
-    )
+    make_plan(world.rep_y, world.ty, status=PlanStatus.SUBMITTED, submitted_at=at(2026, 4, 5, 10))
 
     services.rule_run(Rule.PLANS_WAITING, now=at(2026, 4, 6, 10, 30))
 
