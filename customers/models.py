@@ -558,38 +558,16 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class BatchProgress:
-    """`progress` (0..1) of a job that runs in batches; 1 once done."""
-
-    @property
-    def progress(self):
-        if self.status == JobStatus.DONE:
-            return 1.0
-        return self.batches_done / self.batches if self.batches else 0.0
-
-
-class Reclassification(BatchProgress, models.Model):
-    """A job that reclassifies every customer of a product (after a threshold change, an import
-    or at night), with its progress."""
+class BatchJob(models.Model):
+    """A job that runs in batches, each in its own transaction: its state, who started it,
+    when it finished, and `progress` (0..1; 1 once done)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    product = models.ForeignKey(
-        "org.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
-    )
-    threshold = models.ForeignKey(
-        Threshold,
-        verbose_name=_("threshold"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="jobs",
-    )
     status = models.CharField(
         _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
     )
     batches = models.PositiveIntegerField(_("batches"), default=0)
     batches_done = models.PositiveIntegerField(_("batches done"), default=0)
-    changed = models.PositiveIntegerField(_("class history rows changed"), default=0)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
         "org.User",
@@ -603,9 +581,40 @@ class Reclassification(BatchProgress, models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def progress(self):
+        if self.status == JobStatus.DONE:
+            return 1.0
+        return self.batches_done / self.batches if self.batches else 0.0
+
+    @property
+    def finished(self):
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Reclassification(BatchJob):
+    """A job that reclassifies every customer of a product (after a threshold change, an import
+    or at night), with its progress."""
+
+    product = models.ForeignKey(
+        "org.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    threshold = models.ForeignKey(
+        Threshold,
+        verbose_name=_("threshold"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    changed = models.PositiveIntegerField(_("class history rows changed"), default=0)
+
+    class Meta(BatchJob.Meta):
         verbose_name = _("reclassification")
         verbose_name_plural = _("reclassifications")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.product} {self.get_status_display()} {self.progress:.0%}"

@@ -1,13 +1,12 @@
 """Requirements (coverage and call frequency per class) and the compliance snapshots."""
 
-import uuid
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from customers.models import BatchProgress, JobStatus
+from customers.models import BatchJob, JobStatus
 from org.models import ScopedQuerySet, Team, Territory
 
 
@@ -169,40 +168,17 @@ class ActivitySnapshot(models.Model):
 RecomputeJobStatus = JobStatus  # the same states as a reclassification
 
 
-class RecomputeJob(BatchProgress, models.Model):
+class RecomputeJob(BatchJob):
     """An admin's "recompute now" of a period: one batch per district, with its progress."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     period = models.CharField(_("period"), max_length=7)
-    status = models.CharField(
-        _("status"),
-        max_length=8,
-        choices=RecomputeJobStatus.choices,
-        default=RecomputeJobStatus.QUEUED,
-    )
     batches = models.PositiveIntegerField(_("districts"), default=0)
     batches_done = models.PositiveIntegerField(_("districts done"), default=0)
     rows = models.PositiveIntegerField(_("class rows written"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        "org.User",
-        verbose_name=_("started by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
-    class Meta:
+    class Meta(BatchJob.Meta):
         verbose_name = _("recompute job")
         verbose_name_plural = _("recompute jobs")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.period} {self.get_status_display()} {self.progress:.0%}"
-
-    @property
-    def finished(self):
-        return self.status in (RecomputeJobStatus.DONE, RecomputeJobStatus.FAILED)
