@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DateInput
 from customers.models import Institution
 from org.models import Product, Territory
 
@@ -37,13 +38,13 @@ class CallFilter(django_filters.FilterSet):
         label=_("From"),
         field_name="date",
         lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     date_to = django_filters.DateFilter(
         label=_("To"),
         field_name="date",
         lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     customer = django_filters.UUIDFilter(
         label=_("customer"), method="filter_customer", widget=forms.HiddenInput

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DateInput, TimeInput
 from customers.models import AdoptionStage
 
 from .models import Channel
@@ -33,11 +34,11 @@ class CallForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one customer.")},
     )
-    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("date"), widget=DateInput())
     start_time = forms.TimeField(
         label=_("start time"),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
     )
     duration_minutes = forms.IntegerField(
         label=_("minutes"),

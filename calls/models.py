@@ -221,6 +221,12 @@ class Call(SyncedModel):
         blank=True,
         help_text=_("e.g. Thursday after the outpatient clinic"),
     )
+    next_appointment_date = models.DateField(
+        _("next appointment date"),
+        null=True,
+        blank=True,
+        help_text=_("Logging the call plans the next one with the same customers on this day."),
+    )
     next_objective = models.TextField(_("next call objective"), blank=True)
     co_visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DateInput
 from org.models import Product, Territory
 
 from .models import PRESCRIBER_CLASSES, Customer, Department, Institution, Klass
@@ -67,7 +68,7 @@ class OverrideForm(forms.Form):
         label=_("valid from"),
         required=False,
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text=_("The override applies from this day until it is cleared."),
     )
 

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core.widgets import DateInput
 from org.models import Product
 
 from . import selectors, services
@@ -63,7 +64,7 @@ class ThresholdForm(forms.Form):
         label=gettext_lazy("Effective date"),
         help_text=gettext_lazy("The plot and the preview use the measures in force that day."),
         error_messages={"invalid": gettext_lazy("Enter a valid date.")},
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
 
 

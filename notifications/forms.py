@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import TimeInput
+
 from .models import Rule, RuleSetting
 
 
@@ -8,7 +10,7 @@ class RuleSettingForm(forms.ModelForm):
     class Meta:
         model = RuleSetting
         fields = ["is_active", "days", "weekday", "time", "send_email"]
-        widgets = {"time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+        widgets = {"time": TimeInput()}
 
     # Which parameters a rule uses (the others are hidden).
     USES = {
