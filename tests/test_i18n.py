@@ -14,6 +14,7 @@ PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 SOURCES = [
     "config",
+    "core",
     "org",
     "customers",
     "calls",
