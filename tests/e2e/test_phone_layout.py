@@ -58,8 +58,9 @@ MEASURE = r"""(tap) => {
     return r.width <= 1 && r.height <= 1;  // the screen-reader-only pattern
   };
   const describe = (el) => {
-    const classes = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
-    return el.tagName.toLowerCase() + (el.tagName === 'INPUT' ? `[type=${el.type}]` : '') + classes;
+    const names = [...el.classList].map((c) => `.${c}`).join('');
+    const type = el.tagName === 'INPUT' ? `[type=${el.type}]` : '';
+    return el.tagName.toLowerCase() + type + names;
   };
   const labelOf = (input) => {
     const wrapping = input.closest('label');
@@ -190,6 +191,7 @@ def rep_pages(cw, settings):  # noqa: F811
         ("amend a locked call", reverse("calls:amend", args=[locked.pk])),
         ("customer pick", customer_new),
         ("customer pick, searched", f"{customer_new}?q=Wang"),
+        ("customer pick, nothing found", f"{customer_new}?q=Nobody"),
         ("coaching feedback", reverse("calls:feedback")),
         ("customer call history", reverse("calls:customer_history", args=[cw.cx.pk])),
         ("customers list", reverse("customers:list")),
@@ -264,3 +266,29 @@ def test_every_rep_page_fits_a_phone_in_both_languages(browser: Browser, live_se
     report = [f"{problem}\n    on {', '.join(pages)}" for problem, pages in problems.items()]
     if problems:
         pytest.fail("Not fit for a phone (tag, class, text, size):\n" + "\n".join(report), False)
+
+
+def test_the_desk_layout_stays_dense_for_a_manager(browser: Browser, live_server, rep_pages, cw):  # noqa: F811
+    """The phone's 44-px rules stop at 720 px: the DM's dashboard at 1440 px keeps one-line
+    header and its table's links (the drill-downs) no taller than their text."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.locator("#id_username").fill("dm_x")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}{reverse('reports:dashboard')}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dm_dashboard-1440.png"), full_page=True)
+
+    sizes = page.evaluate(
+        """() => ({
+          topbar: document.querySelector('.topbar').getBoundingClientRect().height,
+          links: [...document.querySelectorAll('main table a[href]')].map(
+            (a) => a.getBoundingClientRect().height),
+        })"""
+    )
+    context.close()
+    assert sizes["topbar"] < 60
+    assert sizes["links"] and max(sizes["links"]) < TAP
