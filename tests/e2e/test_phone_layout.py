@@ -1,6 +1,9 @@
 """Every rep page fits a 390-px phone, in zh-Hans (the default language) and in English.
 
-For each page (with and without its collapsed sections opened) the test asserts:
+The rep's `language` is zh-hans (the product serves a user in their own language); after every
+page has been measured in Chinese, the header's language switch turns it to English and every
+page is measured again. For each page, as served and then with every `<details>` opened (the
+header's user menu, the filters, the optional sections of a form), the test asserts:
 
 - no horizontal scroll: `document.documentElement.scrollWidth <= 390`;
 - no visible tap target under 44 x 44 px.
