@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	bin/run
 
-## Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+## Browser tests drive Debian's Chromium (Playwright cannot download browsers here), with CJK
+## fonts so that Chinese pages are measured (tests/e2e/test_phone_layout.py) as a phone shows them.
 system-deps:
-	@command -v chromium >/dev/null || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 ## Run the whole test suite (SQLite unless DATABASE_URL is set).
 test: $(STAMP) system-deps
