@@ -137,16 +137,32 @@ def _or(left, right):
     return right if left is None else left | right
 
 
-def missing_visits(*, territory, period: Period, requirements=None):
-    """The "why" of a territory's figures: its targets for `period` (aligned on the period's first
-    day, with their class then — the engine's definitions) that are still missing a visit, or, in
-    a month, short of their class's calls per month; sorted by class, fewest calls first.
+def _visits_through(territory, start, end):
+    """Completed calls of `territory` dated start..end per customer (a group call counts for
+    each attendee): a subquery on the outer customer."""
+    return Coalesce(
+        Subquery(
+            CallAttendee.objects.filter(
+                customer=OuterRef("pk"),
+                call__territory=territory,
+                call__status=CallStatus.COMPLETED,
+                call__date__range=(start, end),
+            )
+            .values("customer")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
 
-    Each customer carries `klass`, `call_count` (completed calls of the territory in the period) and
-    `required` (the calls per month of its class; None: as needed). Classes whose coverage of the
-    period and calls per month are both "as needed" list nobody. One query (plus the requirements).
-    """
-    requirements = requirements if requirements is not None else requirement_table(territory.team)
+
+def period_targets(*, territory, period: Period, through=None):
+    """The targets of a territory for `period` — aligned on its first day, with their class
+    then (N1–N3 for a non-prescriber, else the highest class of the team's products: the
+    engine's definitions) — each annotated `klass` and `call_count`, its completed calls of the
+    territory from the period's first day to `through` (default: the period's last day).
+    A queryset: one query however many targets."""
     start = period.start
     best = (
         ClassHistory.objects.filter(
@@ -157,17 +173,49 @@ def missing_visits(*, territory, period: Period, requirements=None):
         .order_by("klass")
         .values("klass")[:1]
     )
-    visits = (
-        CallAttendee.objects.filter(
-            customer=OuterRef("pk"),
-            call__territory=territory,
-            call__status=CallStatus.COMPLETED,
-            call__date__range=(period.start, period.end),
+    return (
+        Customer.objects.filter(
+            Exists(
+                Alignment.objects.filter(
+                    in_force_on(start), territory=territory, customer=OuterRef("pk")
+                )
+            )
         )
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .annotate(
+            klass=Case(
+                When(kind=CustomerKind.NON_PRESCRIBER, then=F("role_group")),
+                default=Subquery(best),
+                output_field=CharField(),
+            ),
+            call_count=_visits_through(territory, start, through or period.end),
+        )
+        .filter(klass__isnull=False)
     )
+
+
+def _listed(customers, requirements):
+    rows = list(
+        customers.select_related("institution", "department").order_by(
+            "klass", "call_count", "name", "pk"
+        )
+    )
+    for customer in rows:
+        requirement = requirements.get(customer.klass)
+        customer.required = requirement.calls_per_month if requirement else None
+        customer.badge = "N" if customer.klass.startswith("N") else customer.klass
+    return rows
+
+
+def missing_visits(*, territory, period: Period, requirements=None):
+    """The "why" of a territory's figures: its targets for `period` (see period_targets) that
+    are still missing a visit, or, in a month, short of their class's calls per month; sorted by
+    class, fewest calls first.
+
+    Each customer carries `klass`, `call_count` (completed calls of the territory in the period) and
+    `required` (the calls per month of its class; None: as needed). Classes whose coverage of the
+    period and calls per month are both "as needed" list nobody. One query (plus the requirements).
+    """
+    requirements = requirements if requirements is not None else requirement_table(territory.team)
     short = None
     for klass in TargetClass.values:
         requirement = requirements.get(klass)
@@ -182,33 +230,91 @@ def missing_visits(*, territory, period: Period, requirements=None):
             short = _or(short, Q(klass=klass, call_count__lt=requirement.calls_per_month))
     if short is None:
         return []
-    customers = (
-        Customer.objects.filter(
-            Exists(
-                Alignment.objects.filter(
-                    in_force_on(start), territory=territory, customer=OuterRef("pk")
-                )
-            )
-        )
-        .annotate(
-            klass=Case(
-                When(kind=CustomerKind.NON_PRESCRIBER, then=F("role_group")),
-                default=Subquery(best),
-                output_field=CharField(),
-            ),
-            call_count=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
-        )
-        .filter(klass__isnull=False)
-        .filter(short)
-        .select_related("institution", "department")
-        .order_by("klass", "call_count", "name", "pk")
-    )
-    rows = list(customers)
-    for customer in rows:
-        requirement = requirements.get(customer.klass)
-        customer.required = requirement.calls_per_month if requirement else None
-        customer.badge = "N" if customer.klass.startswith("N") else customer.klass
-    return rows
+    return _listed(period_targets(territory=territory, period=period).filter(short), requirements)
+
+
+DRILLS = ("all", "uncovered", "below")
+
+
+def target_drill(*, territory, period: Period, klass, show="all", requirements=None):
+    """Exactly the customers behind one figure of a territory's dashboard: the targets of
+    `klass` for `period` ("all"), those not yet covered — no completed call in the period
+    ("uncovered"), or, in a month, those below their class's calls per month ("below"; nobody
+    where the class's calls are "as needed"). Sorted fewest calls first. One query."""
+    requirements = requirements if requirements is not None else requirement_table(territory.team)
+    customers = period_targets(territory=territory, period=period).filter(klass=klass)
+    if show == "uncovered":
+        customers = customers.filter(call_count=0)
+    elif show == "below":
+        requirement = requirements.get(klass)
+        if not (period.is_month and requirement and requirement.calls_per_month):
+            return []
+        customers = customers.filter(call_count__lt=requirement.calls_per_month)
+    return _listed(customers, requirements)
+
+
+def week_ends(month: Period):
+    """The last day of each Monday–Sunday week of `month`, clipped to the month."""
+    ends, day = [], month.start
+    while day <= month.end:
+        sunday = day + timedelta(days=6 - day.weekday())
+        ends.append(min(sunday, month.end))
+        day = sunday + timedelta(days=1)
+    return ends
+
+
+def month_progress(*, territory, month: Period, today=None, classes=("A", "B"), requirements=None):
+    """The month so far, week by week, for the targets of `classes` together (the targets of the
+    month: see period_targets): at the end of each week of the month — cumulative from the
+    month's first day, the last point being today in a week still running — how many targets
+    are covered and how many reached their class's calls per month. One query.
+
+    {"targets", "frequency_targets" (those of classes with a calls-per-month requirement),
+    "weeks": [{"end", "through", "covered", "compliant", "coverage", "frequency"}]}; a week not
+    begun yet (after today) has None figures. On the month's last day the figures are those of
+    the month's snapshot."""
+    today = today or timezone.localdate()
+    requirements = requirements if requirements is not None else requirement_table(territory.team)
+    required = {
+        k: requirements[k].calls_per_month
+        for k in classes
+        if k in requirements and requirements[k].calls_per_month
+    }
+    ends = week_ends(month)
+    weeks = []
+    for end in ends:
+        start_of_week = end - timedelta(days=end.weekday())
+        through = min(end, today) if max(start_of_week, month.start) <= today else None
+        weeks.append({"end": end, "through": through})
+    live = [w for w in weeks if w["through"] is not None]
+    customers = period_targets(territory=territory, period=month).filter(klass__in=classes)
+    figures = {
+        "targets": Count("pk"),
+        "frequency_targets": Count("pk", filter=Q(klass__in=list(required))),
+    }
+    for i, week in enumerate(live):
+        calls = _visits_through(territory, month.start, week["through"])
+        customers = customers.annotate(**{f"calls_{i}": calls})
+        figures[f"covered_{i}"] = Count("pk", filter=Q(**{f"calls_{i}__gt": 0}))
+        compliant = None
+        for klass, n in required.items():
+            compliant = _or(compliant, Q(klass=klass, **{f"calls_{i}__gte": n}))
+        if compliant is not None:
+            figures[f"compliant_{i}"] = Count("pk", filter=compliant)
+    totals = customers.aggregate(**figures)
+    for i, week in enumerate(live):
+        week["covered"] = totals[f"covered_{i}"]
+        week["compliant"] = totals.get(f"compliant_{i}") if required else None
+    for week in weeks:
+        week.setdefault("covered", None)
+        week.setdefault("compliant", None)
+        week["coverage"] = _ratio(week["covered"], totals["targets"])
+        week["frequency"] = _ratio(week["compliant"], totals["frequency_targets"])
+    return {
+        "targets": totals["targets"],
+        "frequency_targets": totals["frequency_targets"] if required else 0,
+        "weeks": weeks,
+    }
 
 
 def pims_this_week(*, territory, today=None):
@@ -276,7 +382,9 @@ def activity_cells(*, territories, period: Period, group_by="territory"):
 
 def trends(*, territories, months, classes=("A", "B")):
     """Per month key of `months`: coverage and frequency compliance of `classes` together (sums
-    of counts) and the call rate, or None where the month has no snapshot. Two queries."""
+    of counts) and the call rate, or None — a gap in a chart, "—" in a table, never 0 % — where
+    the month has no data: no snapshot, no targets, or not one completed call recorded in the
+    scope (a month before the product was used, or not begun). Two queries."""
     keys = [month.key for month in months]
     by_class = {
         row["period"]: row
@@ -299,6 +407,8 @@ def trends(*, territories, months, classes=("A", "B")):
     series = {"coverage": [], "frequency": [], "call_rate": []}
     for key in keys:
         row, act = by_class.get(key), activity.get(key)
+        if not act or not act["calls"]:
+            row = act = None  # nothing recorded: no figures, not 0 %
         series["coverage"].append(_ratio(row["covered"], row["targets"]) if row else None)
         series["frequency"].append(
             _ratio(row["frequency_compliant"], row["targets"]) if row else None

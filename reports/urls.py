@@ -5,6 +5,7 @@ from . import exports, opportunity_views, settings_views, views
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("targets/", views.targets, name="targets"),
     path("opportunity/", opportunity_views.opportunity, name="opportunity"),
     # Settings part: requirements, recompute now, exports.
     path("settings/requirements/", settings_views.requirements, name="requirements"),

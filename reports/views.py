@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from calls.services import can_log_calls
 from org.models import District, Region, Role, Territory
@@ -111,8 +112,10 @@ def _rate(calls, days):
     return round(calls / days, 2) if calls is not None and days else None
 
 
-def _chart(values, labels, *, percent, target=None):
-    """A small line chart as SVG coordinates; a month without a value breaks the line."""
+def _chart(values, labels, *, percent, target=None, details=None, label_head=None, empty=None):
+    """A small line chart as SVG coordinates, and its table (`points`: label, value shown,
+    detail such as "12/20"): a month or week without a value breaks the line, has no dot and
+    reads "—" (never 0 %). `target`: the requirement, drawn as a dashed line."""
     width, height, left, right, top, bottom = 320, 130, 34, 18, 10, 22
     numbers = [v for v in values if v is not None]
     high = 1.0 if percent else max([*numbers, float(target or 0), 1.0]) * 1.15
@@ -122,17 +125,18 @@ def _chart(values, labels, *, percent, target=None):
         return round(top + (height - top - bottom) * (1 - float(value) / high), 1)
 
     points, segments, segment = [], [], []
-    for i, (value, label) in enumerate(zip(values, labels, strict=True)):
+    details = details or [None] * len(values)
+    for i, (value, label, detail) in enumerate(zip(values, labels, details, strict=True)):
         x = round(left + i * span_x, 1)
         if value is None:
             if segment:
                 segments.append(segment)
             segment = []
-            points.append({"x": x, "label": label, "value": None})
+            points.append({"x": x, "label": label, "value": None, "detail": None})
             continue
         segment.append(f"{x},{y(value)}")
-        shown = f"{value * 100:.0f}%" if percent else f"{value:.1f}"
-        points.append({"x": x, "y": y(value), "label": label, "value": shown})
+        shown = _pct(value) if percent else f"{value:.1f}"
+        points.append({"x": x, "y": y(value), "label": label, "value": shown, "detail": detail})
     if segment:
         segments.append(segment)
     ticks = [0, 0.5, 1] if percent else [0, round(high / 2, 1), round(high, 1)]
@@ -147,8 +151,82 @@ def _chart(values, labels, *, percent, target=None):
         "points": points,
         "ticks": [{"y": y(t), "label": f"{t * 100:.0f}%" if percent else f"{t:g}"} for t in ticks],
         "target": y(target) if target is not None else None,
+        "target_label": (_pct(target) if percent else f"{float(target):g}")
+        if target is not None
+        else None,
+        "label_head": label_head or _("Month"),
+        "empty": empty or _("No figures for these months yet."),
         "summary": ", ".join(f"{p['label']}: {p['value'] or '—'}" for p in points),
     }
+
+
+def _ab_required(requirements, field, classes=("A", "B")):
+    """The requirement of A and B together for a chart's line: theirs when they share it, the
+    stricter one otherwise; None when neither has one."""
+    values = [getattr(requirements[k], field) for k in classes if k in requirements]
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def _trend_charts(*, territories, period, requirements, call_rate_target):
+    """The six months to `period`: coverage and frequency compliance of A + B and the call rate,
+    months without data as gaps."""
+    months = _months_to(period)
+    series = selectors.trends(territories=territories, months=months)
+    labels = [m.key[2:] for m in months]
+    frequency_target = 1 if _ab_required(requirements, "calls_per_month") else None
+    return [
+        (
+            _("Coverage of A + B"),
+            _chart(
+                series["coverage"],
+                labels,
+                percent=True,
+                target=_ab_required(requirements, "monthly_coverage"),
+            ),
+        ),
+        (
+            _("Frequency compliance of A + B"),
+            _chart(series["frequency"], labels, percent=True, target=frequency_target),
+        ),
+        (
+            _("Call rate"),
+            _chart(series["call_rate"], labels, percent=False, target=call_rate_target),
+        ),
+    ]
+
+
+def _progress_charts(*, territory, period, requirements):
+    """This month so far, week by week: coverage and frequency compliance of A + B."""
+    progress = selectors.month_progress(
+        territory=territory, month=period, requirements=requirements
+    )
+    weeks = progress["weeks"]
+    labels = [(week["through"] or week["end"]).strftime("%m-%d") for week in weeks]
+    targets, frequency_targets = progress["targets"], progress["frequency_targets"]
+    head = _("Week to")
+    coverage = _chart(
+        [w["coverage"] for w in weeks],
+        labels,
+        percent=True,
+        target=_ab_required(requirements, "monthly_coverage"),
+        details=[f"{w['covered']}/{targets}" for w in weeks],
+        label_head=head,
+        empty=_("No A or B targets this month."),
+    )
+    frequency = _chart(
+        [w["frequency"] for w in weeks],
+        labels,
+        percent=True,
+        target=1 if frequency_targets else None,
+        details=[f"{w['compliant']}/{frequency_targets}" for w in weeks],
+        label_head=head,
+        empty=_("No A or B targets this month."),
+    )
+    return [
+        (_("Coverage of A + B so far"), coverage),
+        (_("Frequency compliance of A + B so far"), frequency),
+    ]
 
 
 def _scope(request):
@@ -219,6 +297,7 @@ def _territory_page(request, territory, period):
         rows.append(cell)
     call_rate = report["call_rate"]
     pims_week = selectors.pims_this_week(territory=territory)
+    territories = Territory.objects.filter(pk=territory.pk)
     context.update(
         {
             "territories": list(
@@ -236,6 +315,17 @@ def _territory_page(request, territory, period):
             ),
             "can_drill_up": not user.is_rep,
             "can_log": can_log_calls(user),
+            "progress": _progress_charts(
+                territory=territory, period=period, requirements=requirements
+            )
+            if period.is_month
+            else [],
+            "charts": _trend_charts(
+                territories=territories,
+                period=period,
+                requirements=requirements,
+                call_rate_target=team.call_rate_target,
+            ),
         }
     )
     return render(request, "reports/rep.html", context)
@@ -275,7 +365,7 @@ def _district_page(request, district, period):
             {
                 "territory": territory,
                 "cells": [
-                    _cell(cells.get((territory.pk, k)), requirements.get(k), period)
+                    {**_cell(cells.get((territory.pk, k)), requirements.get(k), period), "klass": k}
                     for k in CLASSES
                 ],
                 "activity": act,
@@ -288,9 +378,6 @@ def _district_page(request, district, period):
     report = selectors.compliance_report(territories=territories, period=period, team=team)
     requirements = tables[team.pk] if team else tables[None]
     totals = [_cell(row, requirements.get(row["klass"]), period) for row in report["rows"]]
-    months = _months_to(period)
-    series = selectors.trends(territories=territories, months=months)
-    labels = [m.key[2:] for m in months]
     target = team.call_rate_target if team else None
     context.update(
         {
@@ -299,17 +386,12 @@ def _district_page(request, district, period):
             "report": report,
             "totals": totals,
             "total_rate_state": _state(report["call_rate"], target),
-            "charts": [
-                (_("Coverage of A + B"), _chart(series["coverage"], labels, percent=True)),
-                (
-                    _("Frequency compliance of A + B"),
-                    _chart(series["frequency"], labels, percent=True),
-                ),
-                (
-                    _("Call rate"),
-                    _chart(series["call_rate"], labels, percent=False, target=target),
-                ),
-            ],
+            "charts": _trend_charts(
+                territories=territories,
+                period=period,
+                requirements=requirements,
+                call_rate_target=target,
+            ),
             "districts": list(District.objects.for_user(user).order_by("code"))
             if user.role != Role.DM or District.objects.for_user(user).count() > 1
             else [],
@@ -362,3 +444,49 @@ def _region_page(request, region, period):
         }
     )
     return render(request, "reports/region.html", context)
+
+
+DRILL_TITLES = {
+    "all": _lazy("Targets"),
+    "uncovered": _lazy("Not yet covered"),
+    "below": _lazy("Below their calls per month"),
+}
+
+
+@login_required
+def targets(request):
+    """The customers behind one figure of a territory's dashboard, exactly: the targets of a
+    class for the period (`show=all`), those not yet covered (`uncovered`) or those below their
+    calls per month (`below`). `?territory=` within the user's scope (a rep: their own; else
+    404), `klass=` one of A–D, N1–N3 (else 404)."""
+    period = _period(request)
+    klass, show = request.GET.get("klass"), request.GET.get("show", "all")
+    if klass not in CLASSES or show not in selectors.DRILLS:
+        raise Http404
+    kind, territory = _scope(request)
+    if kind != "territory" or territory is None:
+        raise Http404
+    requirements = selectors.requirement_table(territory.team)
+    customers = selectors.target_drill(
+        territory=territory, period=period, klass=klass, show=show, requirements=requirements
+    )
+    query = request.GET.copy()
+    query.pop("show", None)
+    return render(
+        request,
+        "reports/targets.html",
+        {
+            "period": period,
+            "territory": territory,
+            "klass": klass,
+            "badge": "N" if klass.startswith("N") else klass,
+            "show": show,
+            "title": DRILL_TITLES[show],
+            "customers": customers,
+            "requirement": requirements.get(klass),
+            "shows": [(key, DRILL_TITLES[key]) for key in selectors.DRILLS],
+            "query": query.urlencode(),
+            "can_drill_up": not request.user.is_rep,
+            "can_log": can_log_calls(request.user),
+        },
+    )
