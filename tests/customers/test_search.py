@@ -243,3 +243,19 @@ def test_the_search_runs_the_same_number_of_queries_with_more_data(world, people
     before = count_queries(client, url)
     add_people(world, 15)
     assert count_queries(client, url) == before
+
+
+def test_the_data_migration_fills_the_keys_of_existing_customers(world, people):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    Customer.objects.update(name_pinyin="", name_initials="")  # as before the migration
+    migration = import_module("customers.migrations.0004_customer_pinyin_keys")
+
+    migration.fill_search_keys(apps, None)
+
+    keys = dict(Customer.objects.values_list("name", "name_initials"))
+    assert keys["李建国"] == "ljg"
+    assert keys["曾志伟"] == "zzw"
+    assert Customer.objects.get(name="刘佳").name_pinyin == "liujia"

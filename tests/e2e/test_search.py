@@ -79,6 +79,10 @@ def test_type_ljg_on_today_and_log_a_call(page: Page, live_server, world, people
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     no_small_targets(page, ".search-results .result .btn")
     shot(page, f"today_ljg_{language}")
+    page.locator("#id_q").press("ArrowDown")  # keyboard: into the results and back
+    expect(row.locator(".who")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#id_q")).to_be_focused()
 
     row.get_by_role("link", name=TEXT[language]["log"], exact=True).click()
 
