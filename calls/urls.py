@@ -8,6 +8,7 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("week/", views.call_week, name="week"),
     path("new/", views.call_new, name="new"),
+    path("search/", views.customer_search, name="customer_search"),
     path("feedback/", views.feedback, name="feedback"),
     path("customer/<uuid:pk>/", views.customer_history, name="customer_history"),
     path("<uuid:pk>/", views.call_detail, name="detail"),

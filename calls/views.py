@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import selectors as customer_selectors
-from customers.selectors import territory_customer_counts
+from customers.models import SEARCH_MAX_LENGTH
+from customers.selectors import SEARCH_LIMIT, territory_customer_counts
+from customers.services import can_edit_customers
 from org import views as org_views
 
 from . import selectors, services
@@ -127,6 +129,26 @@ def _run(form, action):
     return None
 
 
+def _found(request):
+    """What the customer search shows for ?q= (customer_search_results.html's context)."""
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    found = customer_selectors.customer_search(request.user, q, limit=SEARCH_LIMIT + 1)
+    return {
+        "q": q,
+        "found": found[:SEARCH_LIMIT],
+        "more": len(found) > SEARCH_LIMIT,
+        "can_log": services.can_log_calls(request.user),
+        "can_create": can_edit_customers(request.user),
+    }
+
+
+@login_required
+def customer_search(request):
+    """Type-ahead: the user's customers matching ?q= (hanzi, English, pinyin, initials) as an
+    HTML fragment, at most SEARCH_LIMIT, each with its class and the Log and Plan buttons."""
+    return render(request, "includes/customer_search_results.html", _found(request))
+
+
 @login_required
 def call_new(request):
     """Log (or with ?plan=1 plan) a call with ?customer=<id>; without one, find the customer."""
@@ -135,11 +157,7 @@ def call_new(request):
     customer_id = request.GET.get("customer")
     search = CustomerSearchForm(request.GET or None)
     if not customer_id:
-        q = search.data.get("q", "").strip() if search.is_bound else ""
-        found = customer_selectors.customer_list(request.user).search(q)[:30] if q else []
-        return render(
-            request, "calls/customer_pick.html", {"search": search, "found": found, "q": q}
-        )
+        return render(request, "calls/customer_pick.html", {"search": search, **_found(request)})
     customer = customer_selectors.customer_get(request.user, customer_id)
     territory = selectors.logging_territory(request.user, customer)
     if territory is None:

@@ -8,9 +8,25 @@ from org.models import Product, Territory
 from .models import PRESCRIBER_CLASSES, Customer, Department, Institution, Klass
 from .services import CUSTOMER_FIELDS
 
+CHOOSE = _("— choose —")
+
+
+class DepartmentSelect(forms.Select):
+    """Each department option names its institution (`data-institution`), so that a few lines
+    of static/js/customer_form.js offer only the departments of the chosen institution."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-institution"] = str(instance.institution_id)
+        return option
+
 
 class CustomerForm(forms.ModelForm):
-    """The customer profile; institution, department and territory choices are scoped."""
+    """The customer profile; institution, department and territory choices are scoped, the
+    department must belong to the institution (Customer.clean), empty choices read "— choose —".
+    """
 
     territory = forms.ModelChoiceField(
         label=_("territory"),
@@ -32,7 +48,7 @@ class CustomerForm(forms.ModelForm):
                 "research_topics",
                 "associations",
             )
-        }
+        } | {"department": DepartmentSelect}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +64,13 @@ class CustomerForm(forms.ModelForm):
             self.fields["territory"].queryset = territories
             if len(territories) == 1:
                 self.fields["territory"].initial = territories[0]
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = CHOOSE
+            elif isinstance(field, forms.TypedChoiceField | forms.ChoiceField):
+                field.choices = [
+                    (value, CHOOSE if value == "" else label) for value, label in field.choices
+                ]
 
 
 class OverrideForm(forms.Form):

@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from org.models import ScopedQuerySet, SyncedModel, Territory, in_force_on, not_ended_by
 
+from .pinyin import MAX_KEY, query_key, search_keys
+
 
 def _current_alignments(user, today=None):
     """Alignments not yet ended to the territories the user may see."""
@@ -123,18 +125,48 @@ class CustomerQuerySet(ScopedQuerySet):
         """Customers aligned (now or from a future date) to a territory the user may see."""
         return self.filter(Exists(_current_alignments(user).filter(customer=OuterRef("pk"))))
 
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for customer in objs:
+            customer.set_search_keys()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def search(self, q):
-        """Name (Chinese or English), institution or department contains every word of `q`."""
-        for word in (q or "").split():
-            self = self.filter(
-                Q(name__icontains=word)
-                | Q(name_en__icontains=word)
-                | Q(institution__name__icontains=word)
-                | Q(institution__name_en__icontains=word)
-                | Q(department__name__icontains=word)
-                | Q(department__name_en__icontains=word)
-            )
-        return self
+        """Customers as reps type them: every word of `q` is in the name (Chinese or English),
+        the institution or the department, or starts the name's full pinyin (`lijian`) or its
+        initials (`ljg`); the whole of `q` without spaces may also start either (`li jian`).
+        Case-insensitive; NUL characters are dropped, `q` is cut at SEARCH_MAX_LENGTH characters
+        and SEARCH_MAX_WORDS words."""
+        q = (q or "").replace("\x00", "")[:SEARCH_MAX_LENGTH]
+        words = q.split()[:SEARCH_MAX_WORDS]
+        if not words:
+            return self
+        every_word = Q()
+        for word in words:
+            every_word &= _word_matches(word)
+        compact = query_key(q)
+        if len(words) > 1 and compact:
+            every_word |= Q(name_pinyin__startswith=compact) | Q(name_initials__startswith=compact)
+        return self.filter(every_word)
+
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_WORDS = 5
+
+
+def _word_matches(word):
+    matches = (
+        Q(name__icontains=word)
+        | Q(name_en__icontains=word)
+        | Q(institution__name__icontains=word)
+        | Q(institution__name_en__icontains=word)
+        | Q(department__name__icontains=word)
+        | Q(department__name_en__icontains=word)
+    )
+    key = query_key(word)
+    if key:  # the keys are lower case: `startswith` can use their index
+        matches |= Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key)
+    return matches
 
 
 class Customer(SyncedModel):
@@ -142,6 +174,13 @@ class Customer(SyncedModel):
 
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    # Search keys of the name, set on every save (set_search_keys): 李建国 → lijianguo, ljg.
+    name_pinyin = models.CharField(
+        _("pinyin"), max_length=MAX_KEY, blank=True, editable=False, db_index=True
+    )
+    name_initials = models.CharField(
+        _("pinyin initials"), max_length=100, blank=True, editable=False, db_index=True
+    )
     kind = models.CharField(
         _("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.PRESCRIBER
     )
@@ -218,6 +257,16 @@ class Customer(SyncedModel):
 
     def __str__(self):
         return self.name
+
+    def set_search_keys(self):
+        self.name_pinyin, self.name_initials = search_keys(self.name)
+
+    def save(self, *args, **kwargs):
+        self.set_search_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}

@@ -5,6 +5,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -30,6 +31,7 @@ from .models import (
     Measure,
     Threshold,
 )
+from .pinyin import search_keys
 
 
 def customer_list(user):
@@ -473,3 +475,42 @@ def threshold_moved_count(threshold):
     return ClassHistory.objects.filter(
         product_id=threshold.product_id, valid_from=threshold.valid_from, cause="threshold"
     ).count()
+
+
+# Type-ahead search and likely duplicates.
+
+SEARCH_LIMIT = 20
+
+
+def customer_search(user, q, limit=SEARCH_LIMIT):
+    """At most `limit` customers of the user matching `q` (CustomerQuerySet.search), with their
+    institution, department and class (`klass`) in one query; none for an empty `q`."""
+    if not (q or "").replace("\x00", "").strip():
+        return []
+    return list(with_klass(customer_list(user).search(q), user).order_by("name", "pk")[:limit])
+
+
+def likely_duplicates(user, *, name, institution, department=None, exclude=None, limit=10):
+    """The user's customers at `institution` with the same name or the same full pinyin as
+    `name` (case-insensitive), those of `department` first: the one rule of "this customer may
+    exist already" for the create page and any other write path."""
+    name = (name or "").strip()
+    if not name or institution is None:
+        return []
+    same = Q(name__iexact=name)
+    full, _initials = search_keys(name)
+    if full:
+        same |= Q(name_pinyin=full)
+    customers = with_klass(customer_list(user).filter(same, institution=institution), user)
+    if exclude is not None:
+        customers = customers.exclude(pk=exclude.pk)
+    department_id = department.pk if department is not None else None
+    return list(
+        customers.annotate(
+            same_department=Case(
+                When(department_id=department_id, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("same_department", "name", "pk")[:limit]
+    )

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -68,28 +70,52 @@ def _save_form(request, form, save):
 
 @login_required
 def customer_create(request):
+    """A new customer. Likely duplicates (selectors.likely_duplicates) are listed first; the
+    customer is created only when there are none or the rep confirms ("create anyway")."""
     if not services.can_edit_customers(request.user):
         raise PermissionDenied
     form = CustomerForm(
         request.POST or None,
         user=request.user,
         initial={
-            "institution": request.GET.get("institution"),
-            "department": request.GET.get("department"),
+            "name": request.GET.get("name", "").replace("\x00", "")[:100],
+            "institution": _uuid_or_none(request.GET.get("institution")),
+            "department": _uuid_or_none(request.GET.get("department")),
         },
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not request.POST.get("confirm"):
+            duplicates = selectors.likely_duplicates(
+                request.user,
+                name=data["name"],
+                institution=data["institution"],
+                department=data.get("department"),
+            )
+        if not duplicates:
 
-        def save(data):
-            data = dict(data)
-            territory = data.pop("territory")
-            return services.customer_create(by=request.user, territory=territory, **data)
+            def save(data):
+                data = dict(data)
+                territory = data.pop("territory")
+                return services.customer_create(by=request.user, territory=territory, **data)
 
-        customer = _save_form(request, form, save)
-        if customer is not None:
-            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+            customer = _save_form(request, form, save)
+            if customer is not None:
+                messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": None, "duplicates": duplicates},
+    )
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
