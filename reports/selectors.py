@@ -137,7 +137,7 @@ def _or(left, right):
     return right if left is None else left | right
 
 
-def missing_visits(*, territory, period: Period, requirements=None):
+def missing_visits(*, territory, period: Period, requirements=None, below_frequency=False):
     """The "why" of a territory's figures: its targets for `period` (aligned on the period's first
     day, with their class then — the engine's definitions) that are still missing a visit, or, in
     a month, short of their class's calls per month; sorted by class, fewest calls first.
@@ -145,6 +145,9 @@ def missing_visits(*, territory, period: Period, requirements=None):
     Each customer carries `klass`, `call_count` (completed calls of the territory in the period) and
     `required` (the calls per month of its class; None: as needed). Classes whose coverage of the
     period and calls per month are both "as needed" list nobody. One query (plus the requirements).
+
+    `below_frequency` (a month): only the targets short of their class's calls per month (a class
+    whose calls per month is "as needed" lists nobody, even where its coverage asks a visit).
     """
     requirements = requirements if requirements is not None else requirement_table(territory.team)
     start = period.start
@@ -176,7 +179,7 @@ def missing_visits(*, territory, period: Period, requirements=None):
         coverage = (
             requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
         )
-        if coverage is not None:
+        if coverage is not None and not below_frequency:
             short = _or(short, Q(klass=klass, call_count=0))
         if period.is_month and requirement.calls_per_month:
             short = _or(short, Q(klass=klass, call_count__lt=requirement.calls_per_month))
