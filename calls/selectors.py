@@ -137,13 +137,12 @@ def commitments_due(user, day=None, limit=50):
     Rows of `CallAttendee` (the customer and the promising `call`), soonest promise first. One
     query."""
     day = day or timezone.localdate()
+    promised_on, logged_at = OuterRef("call__date"), OuterRef("call__completed_at")
     later = CallAttendee.objects.filter(
+        Q(call__date__gt=promised_on) | Q(call__date=promised_on, call__completed_at__gt=logged_at),
         customer=OuterRef("customer_id"),
         call__territory=OuterRef("call__territory_id"),
         call__status=CallStatus.COMPLETED,
-    ).filter(
-        Q(call__date__gt=OuterRef("call__date"))
-        | Q(call__date=OuterRef("call__date"), call__completed_at__gt=OuterRef("call__completed_at"))
     )
     return list(
         CallAttendee.objects.filter(
