@@ -5,7 +5,7 @@ import datetime as dt
 from itertools import groupby
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -88,6 +88,74 @@ def planned_today(user, day=None):
             (inst, list(group)) for inst, group in groupby(calls, lambda c: c.institution)
         )
     ]
+
+
+def _by_place(calls):
+    """[(institution, [(department, [call, ...]), ...]), ...] keeping the order of `calls`: a
+    hospital comes where its first call does, a department likewise within its hospital."""
+    places = {}
+    for call in calls:
+        departments = places.setdefault(call.institution_id, (call.institution, {}))[1]
+        departments.setdefault(call.department_id, (call.department, []))[1].append(call)
+    return [
+        (institution, list(departments.values())) for institution, departments in places.values()
+    ]
+
+
+def today_calls(user, day=None):
+    """The day's calls in time order (calls without a time after those with one), grouped by
+    hospital → department: the planned ones still to log and those logged (completed) that day,
+    which stay on the list; cancelled calls are left out.
+
+    Returns {"places": [(institution, [(department, [call, ...]), ...]), ...], "done": completed
+    calls, "total": all calls}. Two queries."""
+    day = day or timezone.localdate()
+    calls = list(
+        Call.objects.for_user(user)
+        .select_related("institution", "department")
+        .prefetch_related(_attendees())
+        .filter(status__in=(CallStatus.PLANNED, CallStatus.COMPLETED), date=day)
+        .order_by(F("start_time").asc(nulls_last=True), "created_at", "pk")
+    )
+    return {
+        "places": _by_place(calls),
+        "done": sum(1 for call in calls if call.status == CallStatus.COMPLETED),
+        "total": len(calls),
+    }
+
+
+# A "next appointment" is due from this many days ahead, and stays due this many days after.
+COMMITMENT_LEAD_DAYS = 2
+COMMITMENT_DUE_DAYS = 30
+
+
+def commitments_due(user, day=None, limit=50):
+    """Next appointments promised on a completed call of the user's territories that fall due:
+    dated from `COMMITMENT_DUE_DAYS` before `day` to `COMMITMENT_LEAD_DAYS` after it, for an
+    attendee not visited (a completed call of that territory) since the promising call.
+
+    Rows of `CallAttendee` (the customer and the promising `call`), soonest promise first. One
+    query."""
+    day = day or timezone.localdate()
+    promised_on, logged_at = OuterRef("call__date"), OuterRef("call__completed_at")
+    later = CallAttendee.objects.filter(
+        Q(call__date__gt=promised_on) | Q(call__date=promised_on, call__completed_at__gt=logged_at),
+        customer=OuterRef("customer_id"),
+        call__territory=OuterRef("call__territory_id"),
+        call__status=CallStatus.COMPLETED,
+    )
+    return list(
+        CallAttendee.objects.filter(
+            call__in=Call.objects.for_user(user).completed(),
+            call__next_appointment_date__range=(
+                day - dt.timedelta(days=COMMITMENT_DUE_DAYS),
+                day + dt.timedelta(days=COMMITMENT_LEAD_DAYS),
+            ),
+        )
+        .exclude(Exists(later))
+        .select_related("customer__institution", "customer__department", "call")
+        .order_by("call__next_appointment_date", "customer__name", "pk")[:limit]
+    )
 
 
 def recent_calls(user, limit=5):

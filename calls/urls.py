@@ -3,9 +3,10 @@ from django.urls import path
 from . import views
 
 app_name = "calls"
+# `calls:today` (/calls/today/) is added by config/urls.py: Today reads the compliance rules of
+# reports, above calls (reports.today).
 urlpatterns = [
     path("", views.call_list, name="list"),
-    path("today/", views.today, name="today"),
     path("week/", views.call_week, name="week"),
     path("new/", views.call_new, name="new"),
     path("search/", views.customer_search, name="customer_search"),

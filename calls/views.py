@@ -1,6 +1,6 @@
-"""Pages of call logging: Today, the call form, list and week, detail with its audit trail,
-amendments, coaching, recent feedback and a customer's call history. Thin: the rules are in
-calls.services, the reads in calls.selectors."""
+"""Pages of call logging: the call form, list and week, detail with its audit trail, amendments,
+coaching, recent feedback and a customer's call history. Thin: the rules are in calls.services,
+the reads in calls.selectors. (Today, which also reads the compliance rules, is reports.today.)"""
 
 import datetime as dt
 
@@ -16,40 +16,13 @@ from django.views.decorators.http import require_POST
 
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
-from customers.selectors import SEARCH_LIMIT, territory_customer_counts
+from customers.selectors import SEARCH_LIMIT
 from customers.services import can_edit_customers
-from org import views as org_views
 
 from . import selectors, services
 from .filters import CallFilter
 from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm
 from .models import Amendment, CallSettings, CallStatus
-
-
-@login_required
-def home(request):
-    """The landing page: a rep's Today (itinerary, log a call); everybody else's overview."""
-    if request.user.is_rep:
-        return today(request)
-    return org_views.home(request)
-
-
-@login_required
-def today(request):
-    """Phone first: today's planned calls by hospital → department, search to log an unplanned
-    call, the last calls logged."""
-    user = request.user
-    return render(
-        request,
-        "calls/today.html",
-        {
-            "itinerary": selectors.planned_today(user),
-            "recent": selectors.recent_calls(user, limit=5),
-            "search": CustomerSearchForm(),
-            "territories": territory_customer_counts(user),
-            "can_log": services.can_log_calls(user),
-        },
-    )
 
 
 def _page(request, queryset):

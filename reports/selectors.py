@@ -206,7 +206,7 @@ def _listed(customers, requirements):
     return rows
 
 
-def missing_visits(*, territory, period: Period, requirements=None):
+def missing_visits(*, territory, period: Period, requirements=None, below_frequency=False):
     """The "why" of a territory's figures: its targets for `period` (see period_targets) that
     are still missing a visit, or, in a month, short of their class's calls per month; sorted by
     class, fewest calls first.
@@ -214,6 +214,9 @@ def missing_visits(*, territory, period: Period, requirements=None):
     Each customer carries `klass`, `call_count` (completed calls of the territory in the period) and
     `required` (the calls per month of its class; None: as needed). Classes whose coverage of the
     period and calls per month are both "as needed" list nobody. One query (plus the requirements).
+
+    `below_frequency` (a month): only the targets short of their class's calls per month (a class
+    whose calls per month is "as needed" lists nobody, even where its coverage asks a visit).
     """
     requirements = requirements if requirements is not None else requirement_table(territory.team)
     short = None
@@ -224,7 +227,7 @@ def missing_visits(*, territory, period: Period, requirements=None):
         coverage = (
             requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
         )
-        if coverage is not None:
+        if coverage is not None and not below_frequency:
             short = _or(short, Q(klass=klass, call_count=0))
         if period.is_month and requirement.calls_per_month:
             short = _or(short, Q(klass=klass, call_count__lt=requirement.calls_per_month))
