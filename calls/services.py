@@ -125,7 +125,7 @@ def _check_sample_limit(call, customers, materials, settings_, errors):
                 )
                 % {
                     "customer": customer,
-                    "total": limit - left[customer.pk] + samples,
+                    "total": total,
                     "limit": limit,
                 }
             )

@@ -1,6 +1,5 @@
 """Requirements (coverage and call frequency per class) and the compliance snapshots."""
 
-
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _

@@ -568,3 +568,16 @@ def test_the_call_form_runs_the_same_queries_whatever_the_data(cw, login):
     grow(cw, 12)
 
     assert [count_queries(client, url) for url in urls] == small
+
+
+def test_the_call_page_shows_the_next_appointment_date(cw, login):
+    call = make_call(
+        cw.tx,
+        [cw.cx],
+        commitment_next_appointment="After the clinic",
+        next_appointment_date=TODAY() + 3 * DAY,
+    )
+
+    html = login(cw.rep_x).get(reverse("calls:detail", args=[call.pk])).content.decode()
+
+    assert f"After the clinic · {(TODAY() + 3 * DAY).isoformat()}" in html
