@@ -208,7 +208,11 @@ class CallForm(forms.Form):
             return None
         if call is not None:
             customers = [a.customer_id for a in call.attendances.all()]
-            day = call.date if call.status == "completed" else timezone.localdate()
+            day = (
+                call.date
+                if call.status == "completed"
+                else services.log_date(call.date, self.call_settings)
+            )
         else:
             customers, day = ([customer.pk] if customer else []), timezone.localdate()
         left = selectors.sample_allowance_left(customers, day, limit, exclude_call=call)
