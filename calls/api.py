@@ -161,6 +161,7 @@ class CallSerializer(serializers.ModelSerializer):
             "objective",
             "products",
             "commitments",
+            "next_appointment_date",
             "next_objective",
             "materials",
             "co_visitor",
@@ -169,7 +170,15 @@ class CallSerializer(serializers.ModelSerializer):
             "locked",
         )
         read_only_fields = ("rep", "completed_at")
-        extra_kwargs = {"date": {"required": False}}
+        extra_kwargs = {
+            "date": {"required": False},
+            "next_appointment_date": {
+                "help_text": gettext_lazy(
+                    "Logging a completed call with this date plans the next call with the same "
+                    "customers on that day (once); it must be after the call's date."
+                )
+            },
+        }
 
     def get_locked(self, call) -> bool:
         return call.is_locked(self.context.get("call_settings"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.widgets import DateInput, TimeInput
 from customers.models import AdoptionStage
 
+from . import selectors, services
 from .models import Channel
 
 PLAN_FIELDS = (
@@ -64,6 +65,12 @@ class CallForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Thursday after the clinic")}),
     )
+    next_appointment_date = forms.DateField(
+        label=_("next appointment date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Logging the call plans the next one with the same customers on this day."),
+    )
     next_objective = forms.CharField(
         label=_("next call objective"), required=False, widget=_textarea()
     )
@@ -86,16 +93,16 @@ class CallForm(forms.Form):
         mode="log",
         call=None,
         customer=None,
+        call_settings=None,
     ):
         self.products = list(products)
         self.materials = list(materials)
         self.mode = mode
+        self.call = call
+        self.call_settings = call_settings or services.CallSettings.load()
         super().__init__(data, initial=self._initial(call, customer))
         self.fields["customers"].queryset = attendees
-        self.fields["customers"].label_from_instance = lambda c: (
-            f"{c.name}{' · ' + c.department.name if c.department else ''}"
-            f"{' · ' + c.title if c.title else ''}"
-        )
+        self.fields["customers"].label_from_instance = lambda c: c.name
         self.fields["co_visitor"].queryset = co_visitors
         for index, product in enumerate(self.products):
             self.fields[f"p{index}_on"] = forms.BooleanField(label=str(product), required=False)
@@ -128,6 +135,7 @@ class CallForm(forms.Form):
                 if name not in PLAN_FIELDS:
                     del self.fields[name]
         self._initial_rows(call)
+        self.allowance = self._allowance(call, customer)
 
     def _initial(self, call, customer):
         if call is None:
@@ -152,6 +160,7 @@ class CallForm(forms.Form):
                 "objective",
                 "commitment_measurable",
                 "commitment_next_appointment",
+                "next_appointment_date",
                 "next_objective",
                 "notes",
             )
@@ -160,8 +169,7 @@ class CallForm(forms.Form):
         initial["co_visitor"] = call.co_visitor_id
         if self.mode == "log" and call.status == "planned":
             now = timezone.localtime()
-            if call.date > now.date():
-                initial["date"] = now.date()
+            initial["date"] = services.log_date(call.date, self.call_settings)
             initial["start_time"] = call.start_time or now.time().replace(second=0, microsecond=0)
             initial["duration_minutes"] = call.duration_minutes or 15
         return initial
@@ -170,6 +178,16 @@ class CallForm(forms.Form):
         if call is None:
             return
         rows = {row.product_id: row for row in call.call_products.all()}
+        if not rows and self.mode == "log" and call.status == "planned" and self.products:
+            # A plan without products: those the attendees are classed A–D for, or the
+            # team's only product.
+            attendees = [a.customer for a in call.attendances.all()]
+            ticked = selectors.classed_products(attendees, self.products)
+            if not ticked and len(self.products) == 1:
+                ticked = {self.products[0].pk}
+            for index, product in enumerate(self.products):
+                if product.pk in ticked:
+                    self.initial[f"p{index}_on"] = True
         for index, product in enumerate(self.products):
             row = rows.get(product.pk)
             if row is not None and f"p{index}_on" in self.fields:
@@ -182,7 +200,79 @@ class CallForm(forms.Form):
             if material.pk in quantities and f"m{index}" in self.fields:
                 self.initial[f"m{index}"] = quantities[material.pk]
 
+    def _allowance(self, call, customer):
+        """Sample units the call's customers may still receive this quarter (the fewest of any
+        attendee), or None without a limit or without samples on the form."""
+        limit = self.call_settings.sample_limit_per_quarter
+        if limit is None or not any(m.is_sample for m in self.materials):
+            return None
+        if call is not None:
+            customers = [a.customer_id for a in call.attendances.all()]
+            day = (
+                call.date
+                if call.status == "completed"
+                else services.log_date(call.date, self.call_settings)
+            )
+        else:
+            customers, day = ([customer.pk] if customer else []), timezone.localdate()
+        left = selectors.sample_allowance_left(customers, day, limit, exclude_call=call)
+        return min(left.values()) if left else limit
+
     # What the template lays out.
+    def selected_attendees(self):
+        """[(checkbox, customer), ...] of the attendees ticked (shown first, always open)."""
+        return [
+            (choice, choice.data["value"].instance)
+            for choice in self["customers"]
+            if choice.data["selected"]
+        ]
+
+    def attendee_groups(self):
+        """The other attendee checkboxes by institution → department (the call's institution
+        first): [{"institution", "department", "here", "choices": [(checkbox, customer)]}]."""
+        groups = []
+        for choice in self["customers"]:
+            if choice.data["selected"]:
+                continue
+            customer = choice.data["value"].instance
+            key = (customer.institution_id, customer.department_id)
+            if not groups or groups[-1]["key"] != key:
+                groups.append(
+                    {
+                        "key": key,
+                        "institution": customer.institution,
+                        "department": customer.department,
+                        "here": customer.here == 0,
+                        "choices": [],
+                    }
+                )
+            groups[-1]["choices"].append((choice, customer))
+        return groups
+
+    def section_open(self, *names):
+        """Whether an optional section opens: amend mode, a value or an error in it."""
+        if self.mode == "amend":
+            return True
+        for name in names:
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            if bound.errors or bound.value() not in (None, "", [], 0, "0"):
+                return True
+        return False
+
+    def open_sections(self):
+        """Which optional sections open (collapsed until used)."""
+        return {
+            "materials": self.section_open(*(f"m{i}" for i in range(len(self.materials)))),
+            "commitments": self.section_open(
+                "commitment_measurable", "commitment_next_appointment", "next_appointment_date"
+            ),
+            "next_objective": self.section_open("next_objective"),
+            "co_visit": self.section_open("co_visitor"),
+            "notes": self.section_open("notes"),
+        }
+
     def product_groups(self):
         return [
             {
@@ -198,7 +288,11 @@ class CallForm(forms.Form):
 
     def material_rows(self):
         return [
-            {"material": material, "field": self[f"m{i}"]}
+            {
+                "material": material,
+                "field": self[f"m{i}"],
+                "left": self.allowance if material.is_sample else None,
+            }
             for i, material in enumerate(self.materials)
             if f"m{i}" in self.fields
         ]
@@ -243,6 +337,7 @@ class CallForm(forms.Form):
 _PLAIN_LOG_FIELDS = (
     "commitment_measurable",
     "commitment_next_appointment",
+    "next_appointment_date",
     "next_objective",
     "co_visitor",
     "notes",

@@ -5,13 +5,26 @@ import datetime as dt
 from itertools import groupby
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from customers.models import Alignment, Customer
-from org.models import Product, Territory, User, not_ended_by
+from customers.models import Alignment, ClassHistory, Customer, Klass
+from customers.selectors import with_territory_klass
+from org.models import Product, Territory, User, in_force_on, not_ended_by
 
 from .models import (
     Amendment,
@@ -24,6 +37,7 @@ from .models import (
     CoachingComment,
     KeyMessage,
     Material,
+    MaterialKind,
 )
 
 
@@ -240,16 +254,26 @@ def logging_territory(user, customer):
 
 
 def attendee_choices(territory, institution):
-    """Customers of the territory at the institution: the attendees a group call offers."""
+    """Customers of the territory a call offers as attendees, each with its class in the
+    territory (`klass`) and `here` (0 at `institution`, 1 elsewhere): the institution's first,
+    then the rest of the territory, by institution → department → name. One query."""
     today = timezone.localdate()
     aligned = Alignment.objects.filter(not_ended_by(today), territory=territory).values(
         "customer_id"
     )
-    return (
-        Customer.objects.filter(pk__in=aligned, institution=institution)
-        .select_related("department")
-        .order_by("department__name", "name")
+    customers = (
+        Customer.objects.filter(pk__in=aligned)
+        .select_related("institution", "department")
+        .annotate(
+            here=Case(
+                When(institution=institution, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("here", "institution__name", "department__name", "name")
     )
+    return with_territory_klass(customers, territory, today)
 
 
 def team_products(territory):
@@ -267,8 +291,74 @@ def team_products(territory):
     )
 
 
+def classed_products(customers, products, day=None):
+    """Ids of `products` for which one of `customers` has a class A–D on `day` (a call's
+    default products when its plan names none)."""
+    day = day or timezone.localdate()
+    return set(
+        ClassHistory.objects.filter(
+            in_force_on(day),
+            customer__in=[c.pk for c in customers],
+            product__in=[p.pk for p in products],
+            klass__in=[Klass.A, Klass.B, Klass.C, Klass.D],
+        ).values_list("product_id", flat=True)
+    )
+
+
 def active_materials():
     return Material.objects.filter(is_active=True).order_by("kind", "name")
+
+
+def team_materials(territory):
+    """Active materials and samples a rep of the territory may hand over: those of the team's
+    products and those of no product."""
+    return (
+        active_materials()
+        .filter(Q(product__isnull=True) | Q(product__teams=territory.team_id))
+        .distinct()
+    )
+
+
+def quarter_bounds(day):
+    """(first day, last day) of the calendar quarter of `day`."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = dt.date(day.year, first_month, 1)
+    end_month = first_month + 2
+    next_start = (
+        dt.date(day.year + 1, 1, 1) if end_month == 12 else dt.date(day.year, end_month + 1, 1)
+    )
+    return start, next_start - dt.timedelta(days=1)
+
+
+def sample_allowance_left(customers, day, limit, exclude_call=None):
+    """{customer id: sample units each customer may still receive in the quarter of `day`}:
+    `limit` minus the samples of their completed calls of that quarter (a group call counts for
+    every attendee), never below 0; `exclude_call` is the call being written. One query for
+    all customers; an empty dict when there is no limit."""
+    if limit is None:
+        return {}
+    ids = [getattr(c, "pk", c) for c in customers]
+    start, end = quarter_bounds(day)
+    given = (
+        CallAttendee.objects.filter(
+            customer__in=ids,
+            call__status=CallStatus.COMPLETED,
+            call__date__range=(start, end),
+        )
+        .exclude(call_id=getattr(exclude_call, "pk", exclude_call))
+        .values("customer")
+        .annotate(
+            total=Sum(
+                "call__call_materials__quantity",
+                filter=Q(call__call_materials__material__kind=MaterialKind.SAMPLE),
+            )
+        )
+        .values_list("customer", "total")
+    )
+    left = dict.fromkeys(ids, limit)
+    for customer_id, total in given:
+        left[customer_id] = max(limit - (total or 0), 0)
+    return left
 
 
 def co_visitor_choices(territory):

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from customers.models import AdoptionStage, Alignment, Customer
 from org.models import District, Product, Role, Territory, User, not_ended_by
 
+from . import selectors
 from .models import (
     Amendment,
     AmendmentStatus,
@@ -48,6 +49,7 @@ CALL_FIELDS = (
     "objective",
     "commitment_measurable",
     "commitment_next_appointment",
+    "next_appointment_date",
     "next_objective",
     "co_visitor",
     "notes",
@@ -107,47 +109,25 @@ def _customers_of_territory(territory, customers, day):
     return set(aligned)
 
 
-def _quarter(day):
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = dt.date(day.year, first_month, 1)
-    end_month = first_month + 2
-    next_start = (
-        dt.date(day.year + 1, 1, 1) if end_month == 12 else dt.date(day.year, end_month + 1, 1)
-    )
-    return start, next_start - dt.timedelta(days=1)
-
-
 def _check_sample_limit(call, customers, materials, settings_, errors):
     limit = settings_.sample_limit_per_quarter
     samples = sum(m["quantity"] for m in materials if m["material"].kind == MaterialKind.SAMPLE)
     if limit is None or not samples or call.status != CallStatus.COMPLETED:
         return
-    start, end = _quarter(call.date)
-    given = dict(
-        CallAttendee.objects.filter(
-            customer__in=[c.pk for c in customers],
-            call__status=CallStatus.COMPLETED,
-            call__date__range=(start, end),
-        )
-        .exclude(call_id=call.pk)
-        .values("customer")
-        .annotate(
-            total=Sum(
-                "call__call_materials__quantity",
-                filter=Q(call__call_materials__material__kind=MaterialKind.SAMPLE),
-            )
-        )
-        .values_list("customer", "total")
-    )
+    left = selectors.sample_allowance_left(customers, call.date, limit, exclude_call=call.pk)
     for customer in customers:
-        total = (given.get(customer.pk) or 0) + samples
-        if total > limit:
+        total = limit - left[customer.pk] + samples
+        if samples > left[customer.pk]:
             errors.setdefault("materials", []).append(
                 _(
                     "%(customer)s would receive %(total)s samples this quarter; "
                     "the limit is %(limit)s per customer."
                 )
-                % {"customer": customer, "total": total, "limit": limit}
+                % {
+                    "customer": customer,
+                    "total": total,
+                    "limit": limit,
+                }
             )
 
 
@@ -191,6 +171,15 @@ def _validate(*, call, customers, products, materials, changed, settings_, amend
                 _("A completed call cannot be dated more than %(days)s days back.")
                 % {"days": settings_.backdating_days},
             )
+
+    # The next appointment: after the call.
+    if (
+        call.next_appointment_date
+        and call.date
+        and changed & {"next_appointment_date", "date"}
+        and call.next_appointment_date <= call.date
+    ):
+        add("next_appointment_date", _("The next appointment must be after the call's date."))
 
     # Products: active, of the territory's team; key messages active and of that product.
     if "products" in changed:
@@ -417,7 +406,61 @@ def _apply(*, call, by, fields, customers, products, materials, reason="", amend
         materials=materials,
         changed=changed,
     )
+    if (
+        call.status == CallStatus.COMPLETED
+        and call.next_appointment_date
+        and changed & {"next_appointment_date", "status"}
+    ):
+        _plan_next_appointment(call=call, by=by, customers=customers)
     return call
+
+
+def _plan_next_appointment(*, call, by, customers):
+    """The planned call a completed call's next appointment promises: on that day, for the same
+    territory and attendees, with the call's next objective — unless a planned call of the
+    territory with one of these customers is on that day already (idempotent)."""
+    day = call.next_appointment_date
+    exists = (
+        Call.objects.planned()
+        .filter(territory_id=call.territory_id, date=day)
+        .filter(Exists(CallAttendee.objects.filter(call=OuterRef("pk"), customer__in=customers)))
+        .exists()
+    )
+    if exists:
+        return None
+    follow_up = Call(
+        territory=call.territory,
+        rep=call.rep,
+        status=CallStatus.PLANNED,
+        institution=call.institution,
+        department=call.department,
+    )
+    try:
+        return _apply(
+            call=follow_up,
+            by=by,
+            fields={
+                "date": day,
+                "channel": call.channel,
+                "objective": call.next_objective,
+                "is_pim": call.is_pim,
+            },
+            customers=customers,
+            products=[],
+            materials=[],
+        )
+    except ValidationError as error:
+        raise ValidationError({"next_appointment_date": error.messages}) from None
+
+
+def log_date(planned, settings_=None):
+    """The date a planned call of day `planned` is logged with by default: its own date when it
+    is today or inside the backdating limit, else today (a future or a too-old plan)."""
+    today = timezone.localdate()
+    settings_ = settings_ or CallSettings.load()
+    if planned > today or planned < today - dt.timedelta(days=settings_.backdating_days):
+        return today
+    return planned
 
 
 def _default_territory(by):
@@ -523,13 +566,16 @@ def call_update(
 
 @transaction.atomic
 def call_complete(*, by: User, call: Call, **changes) -> Call:
-    """Log a planned call: it becomes completed (dated today unless another date is given)."""
+    """Log a planned call: it becomes completed, dated (unless another date is given) by
+    `log_date`: its planned day inside the backdating limit, else today. Two tabs logging the
+    same call: the first wins, the second is a Conflict (the row is locked)."""
     current = _scoped_call_for_update(by, call)
     if current.status != CallStatus.PLANNED:
         raise Conflict(_("Only a planned call can be logged."))
-    today = timezone.localdate()
-    if "date" not in changes and current.date > today:
-        changes["date"] = today
+    if "date" not in changes:
+        day = log_date(current.date)
+        if day != current.date:
+            changes["date"] = day
     if "start_time" not in changes and current.start_time is None:
         changes["start_time"] = timezone.localtime().time().replace(second=0, microsecond=0)
     return call_update(by=by, call=current, status=CallStatus.COMPLETED, **changes)
@@ -591,7 +637,7 @@ def changes_from_json(data: dict) -> dict:
     for name, value in data.items():
         if name in references and value is not None:
             value = _bulk(references[name], [value], name)[str(value)]
-        elif name == "date" and value:
+        elif name in ("date", "next_appointment_date") and value:
             value = dt.date.fromisoformat(value)
         elif name == "start_time" and value:
             value = dt.time.fromisoformat(value)

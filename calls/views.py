@@ -3,12 +3,14 @@ coaching, recent feedback and a customer's call history. Thin: the rules are in 
 the reads in calls.selectors. (Today, which also reads the compliance rules, is reports.today.)"""
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,21 +86,40 @@ def _form_for(request, *, territory, institution, mode, call=None, customer=None
         request.POST or None,
         attendees=selectors.attendee_choices(territory, institution),
         products=selectors.team_products(territory) if mode != "plan" else [],
-        materials=selectors.active_materials() if mode != "plan" else [],
+        materials=selectors.team_materials(territory) if mode != "plan" else [],
         co_visitors=selectors.co_visitor_choices(territory),
         mode=mode,
         call=call,
         customer=customer,
+        call_settings=CallSettings.load(),
     )
 
 
+def _error_fields(form, field):
+    """The form fields a service error of `field` belongs next to: itself, or for `materials`
+    the material fields filled in (samples first, for the sample allowance)."""
+    if field in form.fields:
+        return [field]
+    if field == "materials":
+        filled = [
+            (row["material"].is_sample, row["field"].name)
+            for row in form.material_rows()
+            if form.cleaned_data.get(row["field"].name)
+        ]
+        samples = [name for is_sample, name in filled if is_sample]
+        return samples[:1] or [name for _sample, name in filled][:1] or [None]
+    return [None]
+
+
 def _run(form, action):
-    """Run a service with the form's data; its errors go back onto the form."""
+    """Run a service with the form's data; its errors go back onto the form, next to their
+    fields."""
     try:
         return action(form.service_kwargs())
     except ValidationError as error:
         for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            for name in _error_fields(form, field):
+                form.add_error(name, errors)
     return None
 
 
@@ -122,6 +143,14 @@ def customer_search(request):
     return render(request, "includes/customer_search_results.html", _found(request))
 
 
+def _uuid_or_404(value):
+    """A malformed id in a query string answers 404, like a missing one."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
 @login_required
 def call_new(request):
     """Log (or with ?plan=1 plan) a call with ?customer=<id>; without one, find the customer."""
@@ -131,10 +160,10 @@ def call_new(request):
     search = CustomerSearchForm(request.GET or None)
     if not customer_id:
         return render(request, "calls/customer_pick.html", {"search": search, **_found(request)})
-    customer = customer_selectors.customer_get(request.user, customer_id)
+    customer = customer_selectors.customer_get(request.user, _uuid_or_404(customer_id))
     territory = selectors.logging_territory(request.user, customer)
-    if territory is None:
-        raise PermissionDenied
+    if territory is None:  # not a customer of one of the user's territories
+        raise Http404
     mode = "plan" if request.GET.get("plan") else "log"
     form = _form_for(
         request, territory=territory, institution=customer.institution, mode=mode, customer=customer

@@ -40,8 +40,10 @@ def test_a_rep_logs_a_planned_call_from_today_on_a_phone(page: Page, live_server
     page.get_by_label("Longer progression-free survival").check()
     page.get_by_label("Customer feedback").fill("Wants to see the subgroup data")
     page.get_by_label("Adoption stage").select_option("interested")
+    page.get_by_text("Commitments and next appointment").click()  # collapsed until used
     page.get_by_label("Measurable commitment").fill("Try it on 3 suitable patients")
-    page.get_by_label("Next appointment").fill("Thursday after the clinic")
+    page.get_by_label("Next appointment", exact=True).fill("Thursday after the clinic")
+    page.get_by_text("Materials and samples handed over").click()
     page.get_by_label("Product leaflet").fill("2")
     shot(page, "call_form")
     # No horizontal scrolling on a phone.
@@ -66,7 +68,7 @@ def test_a_rep_logs_a_group_pim_with_two_attendees(page: Page, live_server, cw):
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Log", exact=True).click()
     expect(page.get_by_role("heading", name="Log a call")).to_be_visible()
-    page.get_by_text("Group call: add attendees from this hospital").click()
+    page.get_by_text("Group call / PIM: add attendees").click()
     page.get_by_label(re.compile("陈芳")).check()
     page.get_by_label("PIM (院内会 / 科室会)").check()
     page.locator("label", has_text="Meeting").click()
