@@ -144,7 +144,9 @@ def test_no_planned_call_offers_to_plan_one_and_to_log_one(pf, login):
 
 def test_the_next_planned_call_shows_its_day_time_and_objective(pf, login):
     tomorrow = pf.today + datetime.timedelta(days=1)
-    later = make_call(pf.tx, [pf.cx], status=CallStatus.PLANNED, date=tomorrow + datetime.timedelta(3))
+    later = make_call(
+        pf.tx, [pf.cx], status=CallStatus.PLANNED, date=tomorrow + datetime.timedelta(3)
+    )
     planned = make_call(
         pf.tx, [pf.cx], status=CallStatus.PLANNED, date=tomorrow,
         start_time=datetime.time(14, 30), objective="Discuss the trial patients",
@@ -209,9 +211,21 @@ def test_the_profile_reads_in_chinese(pf, login):
 
     html = page(login(pf.rep_x), pf.cx)
 
-    for text in ("本月拜访", "1 / 4", "未达标", "下次计划拜访", "暂无计划", "计划拜访", "记录拜访",
-                 "最近 5 次拜访", "全部拜访记录", "提及该客户的计划", "每月计划拜访 4 次",
-                 "面对面", "Wants the subgroup data"):  # fmt: skip
+    for text in (
+        "本月拜访",
+        "1 / 4",
+        "未达标",
+        "下次计划拜访",
+        "暂无计划拜访。",
+        "计划拜访",
+        "记录拜访",
+        "最近 5 次拜访",
+        "全部拜访记录",
+        "提及该客户的计划",
+        "每月计划拜访 4 次",
+        "面对面",
+        "Wants the subgroup data",
+    ):
         assert text in html, text
 
 

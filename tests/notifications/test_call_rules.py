@@ -130,11 +130,14 @@ def test_an_inactive_rule_tells_nobody(world, locked, django_capture_on_commit_c
 def test_a_rolled_back_decision_notifies_nobody(world, locked, django_capture_on_commit_callbacks):
     amendment = request(world, locked)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            call_services.amendment_reject(by=world.dm_x, amendment=amendment, comment="No")
-            call_services.coaching_comment_create(by=world.dm_x, call=locked, text="Hi")
-            raise RuntimeError("the request failed after the decision")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        call_services.amendment_reject(by=world.dm_x, amendment=amendment, comment="No")
+        call_services.coaching_comment_create(by=world.dm_x, call=locked, text="Hi")
+        raise RuntimeError("the request failed after the decision")
 
     assert callbacks == []
     assert not Notification.objects.exists()
@@ -182,9 +185,9 @@ def test_the_rep_reads_it_in_chinese(world, locked, django_capture_on_commit_cal
 
     rejected = notes(Rule.AMENDMENT_REJECTED)[0].message
     coached = notes(Rule.COACHING_COMMENT)[0].message
-    assert "驳回了您对拜访" in rejected and "无需修改" in rejected
-    assert "点评了您的拜访" in coached and "多问剂量" in coached
-    assert "拜访修正被驳回" in mail.outbox[0].subject
+    assert "驳回了你对拜访" in rejected and "无需修改" in rejected
+    assert "点评了你的拜访" in coached and "多问剂量" in coached
+    assert "拜访修改申请被驳回" in mail.outbox[0].subject
 
 
 def test_the_new_rules_are_on_the_reminders_page_with_their_settings(world, login):
