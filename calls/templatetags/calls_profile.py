@@ -26,8 +26,5 @@ def profile_next_call(context, customer):
 @register.inclusion_tag("calls/includes/profile_last_calls.html", takes_context=True)
 def profile_last_calls(context, customer):
     user = context["request"].user
-    return {
-        "customer": customer,
-        "calls": selectors.customer_last_calls(user, customer, limit=LAST_CALLS),
-        "limit": LAST_CALLS,
-    }
+    calls = selectors.customer_last_calls(user, customer, limit=LAST_CALLS)
+    return {"customer": customer, "calls": calls}

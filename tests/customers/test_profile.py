@@ -89,6 +89,7 @@ def test_the_profile_shows_only_the_last_five_completed_calls(pf, login):
     html = page(login(pf.rep_x), pf.cx)
 
     assert html.count('<li class="card">') == 5
+    assert "Last 5 calls" in html
     assert "cancelled" not in html
 
 
@@ -219,7 +220,7 @@ def test_the_profile_reads_in_chinese(pf, login):
         "暂无计划拜访。",
         "计划拜访",
         "记录拜访",
-        "最近 5 次拜访",
+        "最近 1 次拜访",
         "全部拜访记录",
         "提及该客户的计划",
         "每月计划拜访 4 次",
@@ -255,3 +256,13 @@ def test_the_profile_runs_as_many_queries_with_2_or_20_calls_and_plans(pf, login
     large = _count(client, pf.cx)
 
     assert large == small
+
+
+def test_a_doctor_with_nothing_yet(world, login):
+    html = page(login(world.rep_x), world.cx)
+
+    assert "Last calls" in html and "No calls yet." in html
+    assert "None planned." in html and "Plan a call" in html
+    assert "No plan names this customer." in html
+    assert '<strong class="pf-count">0</strong> <span class="pf-req">/ —</span>' in html
+    assert "Unclassified" in html
