@@ -211,6 +211,24 @@ def customer_calls(user, customer, limit=None):
     return list(calls[:limit]) if limit else calls
 
 
+def customer_last_calls(user, customer, limit=5):
+    """The customer's last completed calls (the profile's "what happened"), newest first."""
+    return list(customer_calls(user, customer).filter(status=CallStatus.COMPLETED)[:limit])
+
+
+def customer_next_call(user, customer, day=None):
+    """The customer's next planned call in the user's scope (today or later), or None."""
+    day = day or timezone.localdate()
+    return (
+        Call.objects.for_user(user)
+        .with_customer(customer)
+        .filter(status=CallStatus.PLANNED, date__gte=day)
+        .select_related("rep", "institution", "department")
+        .order_by("date", "start_time", "created_at")
+        .first()
+    )
+
+
 def recent_feedback(user, limit=50):
     """Coaching on the user's calls (a rep) or in the user's scope (a manager), newest first."""
     comments = CoachingComment.objects.for_user(user).select_related(

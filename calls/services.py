@@ -34,6 +34,7 @@ from .models import (
     Material,
     MaterialKind,
 )
+from .signals import amendment_decided, coaching_commented
 
 # Plain fields a caller may set; relations are `customers`, `products` and `materials`.
 CALL_FIELDS = (
@@ -715,6 +716,18 @@ def _pending_amendment_for_decision(by, amendment):
     return amendment
 
 
+def _announce_decision(amendment):
+    """Send `amendment_decided` once the decision is committed."""
+    transaction.on_commit(
+        lambda: amendment_decided.send(
+            sender=Amendment,
+            amendment_id=amendment.pk,
+            call_id=amendment.call_id,
+            status=amendment.status,
+        )
+    )
+
+
 @transaction.atomic
 def amendment_approve(*, by: User, amendment: Amendment, comment: str = "") -> Amendment:
     """The DM approves: the changes are applied to the locked call (the history keeps both)."""
@@ -737,6 +750,7 @@ def amendment_approve(*, by: User, amendment: Amendment, comment: str = "") -> A
     amendment.decision_comment = (comment or "").strip()
     amendment._history_user = by
     amendment.save()
+    _announce_decision(amendment)
     return amendment
 
 
@@ -752,6 +766,7 @@ def amendment_reject(*, by: User, amendment: Amendment, comment: str) -> Amendme
     amendment.decision_comment = comment.strip()
     amendment._history_user = by
     amendment.save()
+    _announce_decision(amendment)
     return amendment
 
 
@@ -768,4 +783,9 @@ def coaching_comment_create(*, by: User, call: Call, text: str) -> CoachingComme
     comment = CoachingComment(call=call, author=by, text=text)
     comment._history_user = by
     comment.save()
+    transaction.on_commit(
+        lambda: coaching_commented.send(
+            sender=CoachingComment, comment_id=comment.pk, call_id=comment.call_id
+        )
+    )
     return comment

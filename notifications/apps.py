@@ -8,8 +8,11 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from calls.signals import amendment_decided, coaching_commented
         from plans.signals import plan_event
 
-        from .signals import plan_decided
+        from .signals import amendment_decision, coaching_comment, plan_decided
 
         plan_event.connect(plan_decided, dispatch_uid="notifications.plan_decided")
+        amendment_decided.connect(amendment_decision, dispatch_uid="notifications.amendment")
+        coaching_commented.connect(coaching_comment, dispatch_uid="notifications.coaching")

@@ -22,6 +22,9 @@ class RuleSettingForm(forms.ModelForm):
         Rule.PLANS_WAITING: {"days", "time"},
         Rule.PLANNED_NOT_RECORDED: {"time"},
         Rule.TEAM_DIGEST: {"weekday", "time"},
+        Rule.AMENDMENT_APPROVED: set(),
+        Rule.AMENDMENT_REJECTED: set(),
+        Rule.COACHING_COMMENT: set(),
     }
     HELP = {
         Rule.MONTH_END: _("Working days before the month end."),

@@ -18,6 +18,9 @@ class Rule(models.TextChoices):
     PLANS_WAITING = "plans_waiting", _("Plans waiting for approval")
     PLANNED_NOT_RECORDED = "planned_not_recorded", _("Planned calls not recorded")
     TEAM_DIGEST = "team_digest", _("Weekly team digest")
+    AMENDMENT_APPROVED = "amendment_approved", _("Amendment approved")
+    AMENDMENT_REJECTED = "amendment_rejected", _("Amendment rejected")
+    COACHING_COMMENT = "coaching_comment", _("Coaching comment on a call")
 
 
 class Weekday(models.IntegerChoices):
@@ -40,6 +43,9 @@ DEFAULTS = {
     Rule.PLANS_WAITING: {"days": 3, "time": datetime.time(9), "send_email": True},
     Rule.PLANNED_NOT_RECORDED: {"time": datetime.time(8), "send_email": False},
     Rule.TEAM_DIGEST: {"weekday": Weekday.MONDAY, "time": datetime.time(8), "send_email": True},
+    Rule.AMENDMENT_APPROVED: {"send_email": False},
+    Rule.AMENDMENT_REJECTED: {"send_email": True},
+    Rule.COACHING_COMMENT: {"send_email": True},
 }
 
 

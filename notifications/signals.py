@@ -1,8 +1,10 @@
-"""Event reminders: a plan returned or approved tells its rep (once per plan event)."""
+"""Event reminders: a plan returned or approved, an amendment of a call approved or rejected and
+a coaching comment on a call tell the rep (once per event)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from calls.models import Amendment, AmendmentStatus, CoachingComment
 from plans.models import PlanAction, PlanEvent
 
 from . import services
@@ -35,5 +37,78 @@ def plan_decided(sender, event_id, plan_id, action, **kwargs):
         kind=kind,
         period=f"{plan.pk}#{event.pk}",
         url=reverse("planning:detail", args=[plan.pk]),
+        message=message,
+    )
+
+
+# Calls: an amendment decided and a coaching comment tell the rep of the call (once per event;
+# nobody is told of what they did themselves).
+
+AMENDMENT_KINDS = {
+    AmendmentStatus.APPROVED: Rule.AMENDMENT_APPROVED,
+    AmendmentStatus.REJECTED: Rule.AMENDMENT_REJECTED,
+}
+
+
+def _call_label(call):
+    return f"{call.date:%Y-%m-%d} {call.institution}"
+
+
+def amendment_decision(sender, amendment_id, call_id, status, **kwargs):
+    kind = AMENDMENT_KINDS.get(status)
+    if kind is None:
+        return
+    amendment = Amendment.objects.select_related(
+        "decided_by", "call__rep", "call__institution"
+    ).get(pk=amendment_id)
+    call = amendment.call
+    if amendment.decided_by_id == call.rep_id:
+        return
+
+    def message():
+        values = {
+            "manager": amendment.decided_by,
+            "call": _call_label(call),
+            "comment": amendment.decision_comment,
+        }
+        if status == AmendmentStatus.REJECTED:
+            return _("%(manager)s rejected your amendment of the call %(call)s: %(comment)s") % (
+                values
+            )
+        if amendment.decision_comment:
+            return _("%(manager)s approved your amendment of the call %(call)s: %(comment)s") % (
+                values
+            )
+        return _("%(manager)s approved your amendment of the call %(call)s.") % values
+
+    services.notify(
+        user=call.rep,
+        kind=kind,
+        period=f"amendment:{amendment.pk}",
+        url=reverse("calls:detail", args=[call.pk]),
+        message=message,
+    )
+
+
+def coaching_comment(sender, comment_id, call_id, **kwargs):
+    comment = CoachingComment.objects.select_related(
+        "author", "call__rep", "call__institution"
+    ).get(pk=comment_id)
+    call = comment.call
+    if comment.author_id == call.rep_id:
+        return
+
+    def message():
+        return _("%(manager)s commented on your call %(call)s: %(comment)s") % {
+            "manager": comment.author,
+            "call": _call_label(call),
+            "comment": comment.text,
+        }
+
+    services.notify(
+        user=call.rep,
+        kind=Rule.COACHING_COMMENT,
+        period=f"coaching:{comment.pk}",
+        url=reverse("calls:detail", args=[call.pk]),
         message=message,
     )

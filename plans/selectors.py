@@ -146,6 +146,16 @@ def target_rows(plan, today=None):
     return rows
 
 
+def customer_plans(user, customer, limit=8):
+    """The focus-customer rows naming `customer` in the plans the user may see (a rep: their own
+    and colleagues' approved plans; a DM: the district's), newest quarter first. One query."""
+    return list(
+        PlanTarget.objects.filter(customer=customer, plan__in=Plan.objects.for_user(user))
+        .select_related("plan__rep", "plan__territory")
+        .order_by("-plan__quarter", "plan__rep__username")[:limit]
+    )
+
+
 def summarise(rows):
     planned = sum(r.planned for r in rows)
     completed = sum(r.completed for r in rows)

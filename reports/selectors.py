@@ -24,10 +24,11 @@ from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
 from customers.models import Alignment, ClassHistory, Customer, CustomerKind
+from customers.selectors import territory_klass
 from org.models import Territory, in_force_on
 
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
-from .periods import Period
+from .periods import Period, month_of
 
 
 def _ratio(part, whole):
@@ -318,6 +319,63 @@ def month_progress(*, territory, month: Period, today=None, classes=("A", "B"), 
         "frequency_targets": totals["frequency_targets"] if required else 0,
         "weeks": weeks,
     }
+
+
+def customer_month(user, customer, day=None):
+    """The profile's "this month": per territory in the user's scope that has the customer as a
+    target this month (aligned on the month's first day), the class then (DOMAIN: the class of
+    the month is the class on its first day), `done` (completed calls of that territory this
+    month the customer attended), `required` (the class's calls per month for the territory's
+    team; None: as needed or unclassified) and `met` (None where there is nothing to judge).
+    Two queries, whatever the data."""
+    month = month_of(day or timezone.localdate())
+    visits = (
+        CallAttendee.objects.filter(
+            customer=customer,
+            call__territory=OuterRef("territory"),
+            call__status=CallStatus.COMPLETED,
+            call__date__range=(month.start, month.end),
+        )
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    alignments = list(
+        Alignment.objects.filter(
+            in_force_on(month.start),
+            customer=customer,
+            territory__in=Territory.objects.for_user(user),
+        )
+        .select_related("territory__team")
+        .annotate(
+            # Three subqueries deep, as in customers.selectors.klass_counts: the alignment's
+            # own territory only.
+            klass=territory_klass(
+                Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
+                month.start,
+                "customer_id",
+            ),
+            done=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
+        )
+        .order_by("territory__code")
+    )
+    tables = requirements_by_team({a.territory.team_id for a in alignments}) if alignments else {}
+    rows = []
+    for alignment in alignments:
+        key = alignment.klass if customer.is_prescriber else (customer.role_group or None)
+        requirement = tables[alignment.territory.team_id].get(key) if key else None
+        required = requirement.calls_per_month if requirement else None
+        rows.append(
+            {
+                "territory": alignment.territory,
+                "klass": alignment.klass,
+                "klass_text": key,
+                "done": alignment.done,
+                "required": required,
+                "met": None if required is None else alignment.done >= required,
+            }
+        )
+    return {"month": month, "rows": rows}
 
 
 def pims_this_week(*, territory, today=None):
