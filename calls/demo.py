@@ -233,6 +233,11 @@ def seed_calls(rng, today=None, days_back=91, calls_per_day=(6, 11)):
                     commitment_measurable=rng.choice(COMMITMENTS),
                     commitment_next_appointment=rng.choice(NEXT_APPOINTMENTS),
                     next_objective=rng.choice(OBJECTIVES),
+                    # Some recent calls promised a dated next appointment (Today's commitments
+                    # due); chosen without the random stream so the rest of the demo stays put.
+                    next_appointment_date=day + dt.timedelta(days=7 + len(calls) % 3)
+                    if (today - day).days <= 10 and len(calls) % 9 == 0
+                    else None,
                 )
                 if dm_id and status == CallStatus.COMPLETED and (co_visit or rng.random() < 0.01):
                     comments.append(
