@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.dates import week_start
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
 from customers.selectors import SEARCH_LIMIT
@@ -54,10 +55,7 @@ def call_list(request):
 @login_required
 def call_week(request):
     """The week's calls day by day (Monday to Sunday); filters as on the list."""
-    try:
-        day = dt.date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = week_start(request)
     monday = day - dt.timedelta(days=day.weekday())
     call_filter = CallFilter(
         request.GET, queryset=selectors.call_list(request.user), request=request

@@ -1,0 +1,60 @@
+"""The JSON parser of every API endpoint: a body too big, nested too deep or holding a forbidden
+character (NUL, a lone surrogate) is a 400 in the API's error shape, before any view reads it."""
+
+import io
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, parsers
+
+from core.text import forbidden_message, has_forbidden_characters
+
+MAX_DEPTH = 64  # the deepest body of the API (a call with its details) is 4 levels deep
+
+
+class JSONParser(parsers.JSONParser):
+    """Refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's limit on form bodies), deeper
+    than MAX_DEPTH, or with NUL / lone surrogates in any key or string (the field is named)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if stream is not None and limit is not None:
+            raw = stream.read(limit + 1)
+            if len(raw) > limit:
+                raise exceptions.ParseError(
+                    _("The request body is too large (at most %(n)s bytes).") % {"n": limit}
+                )
+            stream = io.BytesIO(raw)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError(_too_deep()) from error
+        _check(data)
+        return data
+
+
+def _too_deep():
+    return _("The request body is nested too deeply (at most %(n)s levels).") % {"n": MAX_DEPTH}
+
+
+def _check(data):
+    """Walks the parsed body without recursion: depth, then every key and string."""
+    stack = [(data, 1, None)]
+    while stack:
+        value, depth, field = stack.pop()
+        if depth > MAX_DEPTH:
+            raise exceptions.ParseError(_too_deep())
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = field or key
+                if has_forbidden_characters(key):
+                    _refuse(None)
+                stack.append((item, depth + 1, name))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, field) for item in value)
+        elif isinstance(value, str) and has_forbidden_characters(value):
+            _refuse(field)
+
+
+def _refuse(field):
+    raise exceptions.ValidationError({field or "non_field_errors": [forbidden_message()]})
