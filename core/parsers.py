@@ -1,9 +1,7 @@
-"""The JSON parser of every API endpoint: a body too big, nested too deep or holding a forbidden
-character (NUL, a lone surrogate) is a 400 in the API's error shape, before any view reads it."""
+"""The JSON parser of every API endpoint: a body nested too deep or holding a forbidden character
+(NUL, a lone surrogate) is a 400 in the API's error shape, before any view reads it. (A body over
+DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django as it is read: config.api answers it a 400.)"""
 
-import io
-
-from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 
@@ -13,18 +11,10 @@ MAX_DEPTH = 64  # the deepest body of the API (a call with its details) is 4 lev
 
 
 class JSONParser(parsers.JSONParser):
-    """Refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's limit on form bodies), deeper
-    than MAX_DEPTH, or with NUL / lone surrogates in any key or string (the field is named)."""
+    """Refuses bodies deeper than MAX_DEPTH (RecursionError included) or with NUL / lone
+    surrogates in any key or string (the top-level field is named)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if stream is not None and limit is not None:
-            raw = stream.read(limit + 1)
-            if len(raw) > limit:
-                raise exceptions.ParseError(
-                    _("The request body is too large (at most %(n)s bytes).") % {"n": limit}
-                )
-            stream = io.BytesIO(raw)
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as error:
