@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.dates import week_start
+from core.text import clean_search, forbidden_message
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
 from customers.selectors import SEARCH_LIMIT
@@ -54,10 +56,7 @@ def call_list(request):
 @login_required
 def call_week(request):
     """The week's calls day by day (Monday to Sunday); filters as on the list."""
-    try:
-        day = dt.date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = week_start(request)
     monday = day - dt.timedelta(days=day.weekday())
     call_filter = CallFilter(
         request.GET, queryset=selectors.call_list(request.user), request=request
@@ -125,7 +124,7 @@ def _run(form, action):
 
 def _found(request):
     """What the customer search shows for ?q= (customer_search_results.html's context)."""
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    q = clean_search(request.GET.get("q")).strip()[:SEARCH_MAX_LENGTH]
     found = customer_selectors.customer_search(request.user, q, limit=SEARCH_LIMIT + 1)
     return {
         "q": q,
@@ -319,6 +318,8 @@ def call_comment(request, pk):
                 by=request.user, call=call, text=form.cleaned_data["text"]
             )
             messages.success(request, _("Comment added."))
+        elif form.has_error("text", "null_characters_not_allowed"):
+            messages.error(request, forbidden_message())
         else:
             messages.error(request, _("Write a comment."))
     except ValidationError as error:

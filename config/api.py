@@ -1,6 +1,7 @@
 """What every endpoint of /api/v1/ shares: the error shape, cursor pagination, the router."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -20,6 +21,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError(
+            _("The request body is too large (at most %(n)s bytes).")
+            % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.text import clean_search
+
 from . import selectors, services
 from .filters import CustomerFilter
 from .forms import CustomerForm, OverrideForm
@@ -78,7 +80,7 @@ def customer_create(request):
         request.POST or None,
         user=request.user,
         initial={
-            "name": request.GET.get("name", "").replace("\x00", "")[:100],
+            "name": clean_search(request.GET.get("name"))[:100],
             "institution": _uuid_or_none(request.GET.get("institution")),
             "department": _uuid_or_none(request.GET.get("department")),
         },
@@ -139,7 +141,7 @@ def customer_edit(request, pk):
 @login_required
 def institution_list(request):
     institutions = selectors.institution_list(request.user)
-    q = request.GET.get("q", "").strip()
+    q = clean_search(request.GET.get("q")).strip()
     if q:
         institutions = institutions.filter(
             Q(name__icontains=q) | Q(name_en__icontains=q) | Q(city__icontains=q)

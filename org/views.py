@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.ids import int_or_404
 from customers.selectors import territory_customer_counts
 
 from . import services
@@ -55,7 +56,7 @@ def devices(request):
     """One's devices signed in to the API (tokens); revoke a lost one."""
     tokens = ApiToken.objects.filter(user=request.user)
     if request.method == "POST":
-        token = get_object_or_404(tokens, pk=request.POST.get("token") or 0)
+        token = get_object_or_404(tokens, pk=int_or_404(request.POST.get("token")))
         services.api_token_revoke(token=token)
         messages.success(
             request,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
+from core.dates import parse_date, week_start
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import in_force_on
@@ -254,10 +255,7 @@ def plan_transition(request, pk, action):
 
 
 def _monday(request):
-    try:
-        day = dt.date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = week_start(request)
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -271,10 +269,7 @@ def week(request):
     monday = _monday(request)
     today = timezone.localdate()
     if request.method == "POST":
-        try:
-            day = dt.date.fromisoformat(request.POST.get("day", ""))
-        except ValueError:
-            day = None
+        day = parse_date(request.POST.get("day"))
         customers = list(Customer.objects.filter(pk__in=request.POST.getlist("customers")))
         try:
             if day is None:

@@ -113,8 +113,8 @@ def compliance_export(request):
         return HttpResponseBadRequest(_("Unknown format: use csv or xlsx."))
     try:
         period = parse(query.get("period", ""))
-    except ValidationError:
-        return HttpResponseBadRequest(_("Give a month like 2026-10 or a quarter like 2026-Q4."))
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
     given = [name for name in ("territory", "district", "region") if query.get(name)]
     if len(given) != 1:
         return HttpResponseBadRequest(_("Give exactly one of territory, district or region."))

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import MAX_YEAR, MIN_YEAR, in_range
+
 PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
 
 
@@ -63,6 +65,9 @@ def parse(key: str, field: str = "period") -> Period:
     if not match:
         raise ValidationError({field: _("Give a month like 2026-10 or a quarter like 2026-Q4.")})
     year, month, quarter = match.groups()
+    if not in_range(int(year)):
+        bounds = {"min": MIN_YEAR, "max": MAX_YEAR}
+        raise ValidationError({field: _("Give a period between %(min)s and %(max)s.") % bounds})
     if month:
         return month_of(date(int(year), int(month), 1))
     return quarter_of(date(int(year), 3 * int(quarter) - 2, 1))

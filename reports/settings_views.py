@@ -206,8 +206,8 @@ def recompute(request):
     key = request.POST.get("period") or current_periods()[0].key
     try:
         period = parse(key)
-    except ValidationError:
-        messages.error(request, _("Give a month like 2026-10 or a quarter like 2026-Q4."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return redirect("reports:requirements")
     job = services.recompute_job_start(by=request.user, period=period)
     return redirect("reports:recompute_job", pk=job.pk)

@@ -33,8 +33,8 @@ def _period(request) -> Period:
         return month_of(today)
     try:
         return parse(key)
-    except ValidationError:
-        messages.error(request, _("Give a month like 2026-10 or a quarter like 2026-Q4."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return month_of(today)
 
 

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Core"
+
+    def ready(self):
+        """Every date field of every form (ModelForms, filters and the admin included) and of
+        every API serializer takes only dates in the product's range (core.dates): one place,
+        rather than a validator on each of the many date fields."""
+        from django import forms
+        from rest_framework import fields
+
+        from core.dates import validate_date_in_range
+
+        for field in (forms.DateField, forms.DateTimeField, fields.DateField, fields.DateTimeField):
+            if validate_date_in_range not in field.default_validators:
+                field.default_validators = [*field.default_validators, validate_date_in_range]
