@@ -275,10 +275,10 @@ def week(request):
             day = dt.date.fromisoformat(request.POST.get("day", ""))
         except ValueError:
             day = None
-        customers = list(Customer.objects.filter(pk__in=request.POST.getlist("customers")))
         try:
             if day is None:
                 raise ValidationError({"date": _("Choose a day.")})
+            customers = services.customers_by_ids(by=user, ids=request.POST.getlist("customers"))
             calls = services.itinerary_add(by=user, day=day, customers=customers)
         except ValidationError as error:
             messages.error(request, _error_text(error))
