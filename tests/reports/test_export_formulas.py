@@ -64,6 +64,4 @@ def test_a_product_named_like_a_formula_exports_as_text(effort, login):  # noqa:
     assert cells and all(c.value == "'=cmd|' /C calc'!A0" and c.data_type == "s" for c in cells)
 
     text = client.get(OPPORTUNITY, {**query, "format": "csv"}).content.decode("utf-8-sig")
-    assert {line[1] for line in list(csv.reader(io.StringIO(text)))[1:]} == {
-        "'=cmd|' /C calc'!A0"
-    }
+    assert {line[1] for line in list(csv.reader(io.StringIO(text)))[1:]} == {"'=cmd|' /C calc'!A0"}
