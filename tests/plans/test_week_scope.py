@@ -48,3 +48,12 @@ def test_the_rep_s_own_customers_are_planned(pw, login):
         pw.cx.pk,
         pw.cx2.pk,
     }
+
+
+@pytest.mark.parametrize("persona", ["dm_y", "admin"])
+def test_managers_and_admins_do_not_plan_a_rep_s_week(pw, login, persona):
+    response = login(getattr(pw, persona)).post(
+        "/plans/week/", {"day": timezone.localdate().isoformat(), "customers": [str(pw.cx.pk)]}
+    )
+    assert response.status_code == 403
+    assert not Call.objects.exists()

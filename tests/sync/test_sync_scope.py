@@ -124,3 +124,32 @@ def test_a_new_dm_takes_the_district_from_the_old_one_only(two, api):
         after = _after(started, name)[1]
         assert not [c for c in after if c["op"] == "delete"], name
         assert not _mentions(after, w.cx.pk), name
+
+
+def _sync_queries(client, cursor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/sync/", {"since": cursor, "types": "customers"})
+    assert response.status_code == 200
+    return len(queries), response.json()["changes"]
+
+
+@pytest.mark.parametrize("persona", ["rep_x", "outsider_rep"])
+def test_the_queries_of_a_page_of_deletes_do_not_grow_with_them(two, api, persona):
+    w = two
+    client = api(getattr(w, persona))
+    counts = []
+    for n in (2, 6):
+        customers = [CustomerFactory(institution=w.hx, territory=w.tx) for _ in range(n)]
+        cursor = sync_all(client, types="customers")[1]
+        for customer in customers:
+            customer_services.alignment_save(
+                alignment=Alignment.objects.get(customer=customer), territory=w.tx3
+            )
+        count, changes = _sync_queries(client, cursor)
+        deletes = {c["id"] for c in changes if c["op"] == "delete"}
+        assert deletes == ({str(c.pk) for c in customers} if persona == "rep_x" else set())
+        counts.append(count)
+    assert counts[0] == counts[1]
