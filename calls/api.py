@@ -138,8 +138,16 @@ class CallSerializer(serializers.ModelSerializer):
     products = CallProductSerializer(many=True, required=False, source="call_products")
     materials = CallMaterialSerializer(many=True, required=False, source="call_materials")
     commitments = CommitmentsSerializer(required=False, source="*")
+    # Which users may co-visit is calls.services' rule (one answer, naming nobody, for a user
+    # outside the choices and for no such user).
     co_visitor = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={
+            "does_not_exist": services.CO_VISITOR_INVALID,
+            "incorrect_type": services.CO_VISITOR_INVALID,
+        },
     )
     locked = serializers.SerializerMethodField()
 

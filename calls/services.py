@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import AdoptionStage, Alignment, Customer
 from org.models import District, Product, Role, Territory, User, not_ended_by
@@ -79,10 +80,14 @@ def can_coach(user: User) -> bool:
     return user.is_authenticated and (user.is_admin or user.role in (Role.DM, Role.REGIONAL))
 
 
-def managers_of(territory: Territory) -> set[int]:
-    """Ids of the rep's managers: the DM of the territory's district and the regional manager."""
-    district = District.objects.select_related("region").get(pk=territory.district_id)
-    return {pk for pk in (district.dm_id, district.region.manager_id) if pk}
+# The one answer to a co-visitor outside the territory's choices (or no such user): it names
+# nobody, so an id cannot be used to learn who a user of another district is.
+CO_VISITOR_INVALID = gettext_lazy("Choose a co-visitor among the rep's managers.")
+
+
+def co_visitor_allowed(territory: Territory, user_id) -> bool:
+    """Whether `user_id` may co-visit with the rep of `territory` (calls.selectors decides)."""
+    return selectors.co_visitor_choices(territory).filter(pk=user_id).exists()
 
 
 def can_decide_amendments(user: User, call: Call) -> bool:
@@ -239,8 +244,8 @@ def _validate(*, call, customers, products, materials, changed, settings_, amend
 
     # Co-visit: by a manager of the rep (the district's DM or the region's manager).
     co_visitor_changed = call.co_visitor_id and "co_visitor" in changed
-    if co_visitor_changed and call.co_visitor_id not in managers_of(territory):
-        add("co_visitor", _("%(name)s is not a manager of this rep.") % {"name": call.co_visitor})
+    if co_visitor_changed and not co_visitor_allowed(territory, call.co_visitor_id):
+        add("co_visitor", str(CO_VISITOR_INVALID))
 
     if (
         call.department_id

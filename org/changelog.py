@@ -25,6 +25,21 @@ record that was never the caller's: other territories' daily work is neither sen
 at). Every way a record leaves a scope is a delete or a scope entry — except the passing of
 time (an alignment's `valid_to` going by): see the README.
 
+The place a change happened
+---------------------------
+A delete must reach only those who held the record, not every user (that would hand everybody
+the ids of other regions' customers). So a delete or scope entry names the *place* of the row
+that caused it — a territory (a row with a `territory`: alignment, call, plan; a territory
+itself), a district or a region — and the entries of its dependents name the same place. A
+self-scoping row that moves (an alignment re-aligned to another territory, a territory moved to
+another district) logs itself and its dependents once for the place it left and once for the
+place it entered (the place before is read in `pre_save`). At read time a delete is sent only
+if the caller held one of those places, now or before (`places_held`: the territories they
+hold or held — assignments and history —, the districts and regions they manage or managed,
+and what lies in them). Admins see everything: every record they cannot see was deleted. An
+entry without a place (a row of a model that has none, e.g. an absence, a notification, a
+product) keeps the rule above, unless the record has entries with a place in the same page.
+
 The cursor (why it never skips)
 -------------------------------
 A plain sequence or timestamp cursor skips: transaction A takes id 10, B takes id 11 and commits,
@@ -47,14 +62,24 @@ out in commit order, `txid` is 0 and the horizon is unbounded.
 from django.db import connections, router, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
-from .models import ChangeLog, ChangeOp, SyncedModel
+from .models import (
+    ChangeLog,
+    ChangeOp,
+    District,
+    Region,
+    Role,
+    SyncedModel,
+    Territory,
+    TerritoryAssignment,
+)
 
 MAX_DEPTH = 3  # district → territories → customers, calls, …
 BATCH_SIZE = 2000
 _dependents: dict = {}
 _self_scoping: set = set()
+_places: dict = {}
 
 
 def label(model) -> str:
@@ -72,28 +97,74 @@ def _txid(using):
     return 0
 
 
-def record(model, ids, op: str = ChangeOp.UPSERT) -> int:
-    """Log a change of the `model` rows `ids` (set-based, in the caller's transaction)."""
+# A place: (territory id, district id, region id), each None where it does not apply.
+NO_PLACE = (None, None, None)
+
+
+def register_place(model, fn) -> None:
+    """`fn(row)` → the place of a `model` row, where the default (its territory) is too narrow
+    (e.g. a plan read by colleagues of the district: `(territory, district, None)`)."""
+    _places[model] = fn
+
+
+def place_of(model, row) -> tuple:
+    """The place `row` (an instance, or a dict of its `place_fields`) is in."""
+    if model in _places and not isinstance(row, dict):
+        return _places[model](row)
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, None)
+    # (a territory's or district's own id is enough: `places_held` follows them through the
+    # history of the districts and regions they were in)
+    if model is Territory:
+        return (get("pk") or get("id"), None, None)
+    if model is District:
+        return (None, get("pk") or get("id"), None)
+    if model is Region:
+        return (None, None, get("pk") or get("id"))
+    if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
+        return (get("territory_id"), None, None)
+    return NO_PLACE
+
+
+def place_fields(model) -> tuple:
+    if model in _places or model in (Territory, District, Region):
+        return ()  # their place is themselves: it never moves
+    if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
+        return ("territory_id",)
+    return ()
+
+
+def record(model, ids, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
+    """Log a change of the `model` rows `ids` (set-based, in the caller's transaction); `place`:
+    where a delete or scope change happened (module docstring)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return 0
     using = router.db_for_write(ChangeLog)
     name = label(model)
+    territory, district, region = place if op != ChangeOp.UPSERT else NO_PLACE
     with transaction.atomic(using=using):
         for start in range(0, len(ids), BATCH_SIZE):
             ChangeLog.objects.using(using).bulk_create(
                 [
-                    ChangeLog(txid=_txid(using), model=name, object_id=pk, op=op)
+                    ChangeLog(
+                        txid=_txid(using),
+                        model=name,
+                        object_id=pk,
+                        op=op,
+                        scope_territory=territory,
+                        scope_district=district,
+                        scope_region=region,
+                    )
                     for pk in ids[start : start + BATCH_SIZE]
                 ]
             )
     return len(ids)
 
 
-def record_queryset(queryset, op: str = ChangeOp.UPSERT) -> int:
+def record_queryset(queryset, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
     """Log every row of `queryset` (e.g. before or after a `QuerySet.update`)."""
     # No DISTINCT (record() drops repeats): the queryset may be a SELECT … FOR UPDATE.
-    return record(queryset.model, queryset.values_list("pk", flat=True), op)
+    return record(queryset.model, queryset.values_list("pk", flat=True), op, place)
 
 
 def register_dependents(model, fn) -> None:
@@ -108,28 +179,62 @@ def register_self_scoping(*models) -> None:
     _self_scoping.update(models)
 
 
-def _log_dependents(model, rows, depth=0):
+def _log_dependents(model, rows, place, depth=0):
     if depth >= MAX_DEPTH:
         return
     for fn in _dependents.get(model, ()):
         for queryset in fn(rows):
             if queryset.model in _dependents:
-                children = list(queryset.distinct())
-                record(queryset.model, [row.pk for row in children], ChangeOp.SCOPE)
-                _log_dependents(queryset.model, children, depth + 1)
+                # a child with a place of its own (a district's territories) takes its subtree
+                # there: a district's new DM is no news to the reps of its other territories
+                groups: dict = {}
+                for child in queryset.distinct():
+                    own = place_of(queryset.model, child)
+                    groups.setdefault(place if own == NO_PLACE else own, []).append(child)
+                for child_place, children in groups.items():
+                    record(
+                        queryset.model, [row.pk for row in children], ChangeOp.SCOPE, child_place
+                    )
+                    _log_dependents(queryset.model, children, child_place, depth + 1)
             else:
-                record_queryset(queryset, ChangeOp.SCOPE)
+                record_queryset(queryset, ChangeOp.SCOPE, place)
 
 
-def log_rows(model, rows, op: str = ChangeOp.UPSERT) -> None:
-    """Log `rows` and the records whose scope they decide."""
-    record(model, [row.pk for row in rows], op)
-    _log_dependents(model, rows)
+def log_rows(model, rows, op: str = ChangeOp.UPSERT, places=None) -> None:
+    """Log `rows` and the records whose scope they decide, a batch per place of the rows (or
+    per place of `places`, {row pk: [place, ...]}, for rows that moved)."""
+    if op == ChangeOp.UPSERT and model not in _dependents:
+        record(model, [row.pk for row in rows], op)
+        return
+    by_place: dict = {}
+    for row in rows:
+        for place in (places or {}).get(row.pk) or [place_of(model, row)]:
+            by_place.setdefault(place, []).append(row)
+    for place, batch in by_place.items():
+        record(model, [row.pk for row in batch], op, place)
+        _log_dependents(model, batch, place)
+
+
+def _saving(sender, instance, raw=False, **kwargs):
+    """Remember the place a self-scoping row is in before a save moves it."""
+    fields = place_fields(sender)
+    if raw or sender not in _self_scoping or instance._state.adding or not fields:
+        return
+    before = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
+    instance._changelog_place_before = place_of(sender, before) if before else None
 
 
 def _saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        log_rows(sender, [instance], ChangeOp.SCOPE if sender in _self_scoping else ChangeOp.UPSERT)
+    if raw:
+        return
+    if sender not in _self_scoping:
+        log_rows(sender, [instance], ChangeOp.UPSERT)
+        return
+    places = [place_of(sender, instance)]
+    before = instance.__dict__.pop("_changelog_place_before", None)
+    if before and before != places[0]:
+        places.insert(0, before)
+    log_rows(sender, [instance], ChangeOp.SCOPE, places={instance.pk: places})
 
 
 def _deleted(sender, instance, **kwargs):
@@ -141,8 +246,56 @@ def connect(models) -> None:
     for model in models:
         if issubclass(model, SyncedModel) and not model._meta.abstract:
             uid = f"changelog:{label(model)}"
+            pre_save.connect(_saving, sender=model, dispatch_uid=uid)
             post_save.connect(_saved, sender=model, dispatch_uid=uid)
             post_delete.connect(_deleted, sender=model, dispatch_uid=uid)
+
+
+# Who held a place: the sync sends a delete only to them.
+
+
+class Places:
+    """The places a user holds or held (`places_held`); `None` sets: every place (admins)."""
+
+    def __init__(self, territories=None, districts=None, regions=None):
+        self.territories, self.districts, self.regions = territories, districts, regions
+
+    def holds(self, territory, district, region) -> bool:
+        if self.territories is None:
+            return True
+        return (
+            (territory is not None and territory in self.territories)
+            or (district is not None and district in self.districts)
+            or (region is not None and region in self.regions)
+        )
+
+
+def places_held(user) -> Places:
+    """The territories, districts and regions `user` holds or manages now or did before (the
+    holders of territories and the managers of districts and regions keep a history), with
+    every territory and district that was in what they managed. A few queries, set-based."""
+    if user.is_admin:
+        return Places()
+    regions = set(Region.objects.for_user(user).values_list("pk", flat=True))
+    regions |= set(Region.history.filter(manager=user).values_list("id", flat=True))
+    districts = set(District.objects.for_user(user).values_list("pk", flat=True))
+    districts |= set(District.history.filter(dm=user).values_list("id", flat=True))
+    if user.role == Role.REGIONAL:
+        districts |= set(District.history.filter(region__in=regions).values_list("id", flat=True))
+    territories = set(Territory.objects.for_user(user).values_list("pk", flat=True))
+    territories |= set(
+        TerritoryAssignment.objects.filter(rep=user).values_list("territory_id", flat=True)
+    )
+    territories |= set(Territory.history.filter(rep=user).values_list("id", flat=True))
+    if user.role in (Role.DM, Role.REGIONAL):
+        territories |= set(
+            Territory.history.filter(district__in=districts).values_list("id", flat=True)
+        )
+    else:  # a rep sees the district (and region) records of their territories
+        districts |= set(
+            Territory.history.filter(id__in=territories).values_list("district_id", flat=True)
+        )
+    return Places(territories, districts, regions)
 
 
 # Reading positions: (txid, id) pairs.
@@ -200,5 +353,14 @@ def entries_after(position, *, models, limit, using="default"):
     if bound is not None:
         entries = entries.filter(Q(txid__lt=bound) | Q(txid=own) if own else Q(txid__lt=bound))
     return list(
-        entries.order_by("txid", "id").values_list("txid", "id", "model", "object_id", "op")[:limit]
+        entries.order_by("txid", "id").values_list(
+            "txid",
+            "id",
+            "model",
+            "object_id",
+            "op",
+            "scope_territory",
+            "scope_district",
+            "scope_region",
+        )[:limit]
     )

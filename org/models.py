@@ -442,6 +442,12 @@ class ChangeLog(models.Model):
     model = models.CharField(_("model"), max_length=64)
     object_id = models.UUIDField(_("object id"))
     op = models.CharField(_("operation"), max_length=8, choices=ChangeOp.choices)
+    # Where the record was when it was deleted or its scope changed (the territory, district or
+    # region it left or entered; null where unknown): only a caller who held that place is sent
+    # the delete (org.changelog). Plain ids, not foreign keys: the place may be gone since.
+    scope_territory = models.UUIDField(_("territory"), null=True, blank=True)
+    scope_district = models.UUIDField(_("district"), null=True, blank=True)
+    scope_region = models.UUIDField(_("region"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

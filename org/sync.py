@@ -24,9 +24,10 @@ a cursor it reads the change log from there (org.changelog: `(txid, id)` positio
 commit horizon, which never skips a change). For each logged record the answer is the record as
 it is now if the caller can see it (`upsert`), else `delete` when the record was deleted or its
 scope changed (re-alignment, a territory handed to another rep: it may have left the caller's
-scope), else nothing (org.changelog). A client may be sent a delete of a record it never had:
-it ignores it. The cursor is opaque (base64 JSON) and tied to
-the requested types; a cursor of other types, or a damaged one, answers 400.
+scope) in a place the caller held, else nothing (org.changelog: "The place a change happened").
+A client may be sent a delete of a record it no longer had: it ignores it. The cursor is
+opaque (base64 JSON) and tied to the requested types; a cursor of other types, or a damaged
+one, answers 400.
 """
 
 import base64
@@ -194,10 +195,14 @@ def _log(request, types, state, room, changes):
     if not entries:
         return False
     state["p"] = list(entries[-1][:2])
-    latest = {}  # (label, id) → gone?, in order of each record's last change
-    for _txid, _id, model, object_id, op in entries:
-        gone = latest.pop((model, object_id), False) or op != changelog.ChangeOp.UPSERT
-        latest[(model, object_id)] = gone
+    # (label, id) → the places of its deletes and scope changes (None: none, it is not gone),
+    # in order of each record's last change
+    latest = {}
+    for _txid, _id, model, object_id, op, *place in entries:
+        places = latest.pop((model, object_id), None)
+        if op != changelog.ChangeOp.UPSERT:
+            places = (places or set()) | {tuple(place)}
+        latest[(model, object_id)] = places
     visible = {}
     for model, sync_type in by_label.items():
         ids = [object_id for label, object_id in latest if label == model]
@@ -205,12 +210,18 @@ def _log(request, types, state, room, changes):
             rows = sync_type.view(request).get_queryset().filter(pk__in=ids)
             for data in _serialize(sync_type, request, rows):
                 visible[(model, str(data["id"]))] = data
-    for (model, object_id), gone in latest.items():
+    held = None
+    for (model, object_id), places in latest.items():
         name = by_label[model].name
         data = visible.get((model, str(object_id)))
         if data is not None:
             changes.append({"type": name, "op": "upsert", "data": data})
-        elif gone:  # deleted, or it may have left the caller's scope
+        elif places:  # deleted, or it may have left the caller's scope: did the caller hold it?
+            known = places - {changelog.NO_PLACE} or places
+            if known != {changelog.NO_PLACE}:
+                held = held or changelog.places_held(request.user)
+                if not any(held.holds(*place) for place in known):
+                    continue
             changes.append({"type": name, "op": "delete", "id": str(object_id)})
     return more
 

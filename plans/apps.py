@@ -14,6 +14,17 @@ class PlansConfig(AppConfig):
 
         # A plan's status (approved: colleagues read it) and territory decide who sees it.
         changelog.register_self_scoping(Plan)
+        # Colleagues of the district read approved plans: a plan's deletes reach the district.
+        changelog.register_place(
+            Plan,
+            lambda plan: (
+                plan.territory_id,
+                Territory.objects.filter(pk=plan.territory_id)
+                .values_list("district_id", flat=True)
+                .first(),
+                None,
+            ),
+        )
         # A territory handed to another rep or district moves its plans' readers.
         changelog.register_dependents(
             Territory, lambda rows: [Plan.objects.filter(territory__in=[row.pk for row in rows])]

@@ -11,6 +11,7 @@ PermissionDenied (403: the role or person may not do this), Http404 (not in scop
 """
 
 import datetime as dt
+import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -462,5 +463,17 @@ def joint_call_decide(*, by: User, proposal: JointCallProposal, accept: bool):
     return proposal
 
 
-def customers_by_ids(ids):
-    return list(Customer.objects.filter(pk__in=ids))
+def customers_by_ids(*, by: User, ids) -> list[Customer]:
+    """The customers `ids` among those `by` may see. An id that is malformed, unknown or out of
+    the caller's scope is one and the same error, which names nobody."""
+    ids = list(dict.fromkeys(str(pk).strip() for pk in ids))
+    try:
+        wanted = {uuid.UUID(pk) for pk in ids}
+    except ValueError:
+        wanted = None
+    found = list(Customer.objects.for_user(by).filter(pk__in=wanted)) if wanted else []
+    if wanted is None or len(found) != len(wanted):
+        raise ValidationError(
+            {"customers": _("A chosen customer is not one of yours, or no longer exists.")}
+        )
+    return found

@@ -270,10 +270,10 @@ def week(request):
     today = timezone.localdate()
     if request.method == "POST":
         day = parse_date(request.POST.get("day"))
-        customers = list(Customer.objects.filter(pk__in=request.POST.getlist("customers")))
         try:
             if day is None:
                 raise ValidationError({"date": _("Choose a day.")})
+            customers = services.customers_by_ids(by=user, ids=request.POST.getlist("customers"))
             calls = services.itinerary_add(by=user, day=day, customers=customers)
         except ValidationError as error:
             messages.error(request, _error_text(error))

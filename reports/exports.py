@@ -26,11 +26,24 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 PERCENT = "percent"  # a column kind: a share 0–1 shown as a percentage
+# A text cell starting with one of these is read as a formula by Excel, LibreOffice and WPS
+# (CSV injection): such a cell is written as text, behind an apostrophe.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    """`value` safe for a spreadsheet cell: a text starting like a formula gets a leading `'`;
+    numbers, dates and everything else are returned unchanged (-3 stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
 
 
 def _cell(value, kind):
     if value is None:
         return None
+    if isinstance(value, str):
+        return escape_formula(value)
     if kind == PERCENT:
         return round(float(value) * 100, 1)
     if isinstance(value, Decimal):
@@ -50,7 +63,7 @@ def export_response(rows, columns, filename, format):
         buffer = io.StringIO()
         buffer.write("\ufeff")  # a byte order mark: Excel then reads the UTF-8 (Chinese) right
         writer = csv.writer(buffer)
-        writer.writerow(header for _key, header, _kind in columns)
+        writer.writerow(escape_formula(header) for _key, header, _kind in columns)
         for row in rows:
             values = (_cell(row.get(key), kind) for key, _header, kind in columns)
             writer.writerow("" if value is None else value for value in values)
@@ -65,7 +78,7 @@ def export_response(rows, columns, filename, format):
         bold = Font(bold=True)
         headers = []
         for _key, header, _kind in columns:
-            cell = WriteOnlyCell(sheet, value=header)
+            cell = WriteOnlyCell(sheet, value=escape_formula(header))
             cell.font = bold
             headers.append(cell)
         sheet.append(headers)

@@ -162,8 +162,16 @@ def test_a_planned_call_can_be_cancelled_but_a_completed_one_cannot(cw):
             "date",
             "cannot be dated more than 7 days back.",
         ),
-        (lambda cw: {"co_visitor": cw.dm_y}, "co_visitor", "is not a manager of this rep."),
-        (lambda cw: {"co_visitor": cw.rep_x2}, "co_visitor", "is not a manager of this rep."),
+        (
+            lambda cw: {"co_visitor": cw.dm_y},
+            "co_visitor",
+            "Choose a co-visitor among the rep's managers.",
+        ),
+        (
+            lambda cw: {"co_visitor": cw.rep_x2},
+            "co_visitor",
+            "Choose a co-visitor among the rep's managers.",
+        ),
         (lambda cw: {"duration_minutes": 0}, "duration_minutes", ""),
         (lambda cw: {"channel": "pigeon"}, "channel", ""),
         (lambda cw: {"territory": cw.ty}, "territory", "Choose one of your territories."),
