@@ -75,3 +75,22 @@ def test_the_checks_answer_plain_http_probes_in_production(client, settings, pat
 
     assert client.get(path).status_code in (200, 503)
     assert client.get("/login/").status_code == 301
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "title"), [("en", "outbox tasks"), ("zh-hans", "待发任务")])
+def test_the_operator_sees_the_kept_tasks_in_the_admin(client, world, language, title):
+    from django.urls import reverse
+
+    from core.models import OutboxTask
+
+    OutboxTask.objects.create(task="reports.tasks.recompute_territory", args=["2026-11", "x"])
+    world.admin.is_superuser = world.admin.is_staff = True
+    world.admin.language = language
+    world.admin.save()
+    client.force_login(world.admin)
+
+    page = client.get(reverse("admin:core_outboxtask_changelist")).content.decode()
+
+    assert title in page.lower()
+    assert "reports.tasks.recompute_territory" in page
