@@ -29,14 +29,18 @@ def settings_for(redis_url, monkeypatch):
     return module
 
 
-def reset_celery():
-    """Forget the broker connections Celery keeps (the broker URL is read when they open)."""
+def reset_celery(saved=None):
+    """Make Celery open its broker connections anew (the broker URL is read when they open), or
+    give it back the pools of `saved`. The pools are kombu's, shared per URL: never closed here."""
     from config.celery import app
 
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
+    app._pool, app.amqp._producer_pool = saved or (None, None)
+
+
+def celery_pools():
+    from config.celery import app
+
+    return app._pool, app.amqp._producer_pool
 
 
 def reset_breakers():
@@ -68,12 +72,13 @@ def redis_at(settings, monkeypatch, tmp_path):
         reset_celery()
         reset_breakers()
 
+    saved = celery_pools()
     reset_breakers()
     use.broker = broker
     use.queue = queue
     use.tmp_path = tmp_path
     yield use
-    reset_celery()
+    reset_celery(saved)
     reset_breakers()
 
 
