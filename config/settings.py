@@ -190,11 +190,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.recompute_nightly",
         "crontab": {"minute": "0", "hour": "2"},
     },
-    # Each reminder rule decides whether it is due (its weekday and time are admin settings).
     "outbox: send the tasks kept while the broker was down (every minute)": {
         "task": "core.tasks.sweep_outbox",
         "crontab": {"minute": "*"},
     },
+    # Each reminder rule decides whether it is due (its weekday and time are admin settings).
     "reminders (every 15 minutes)": {
         "task": "notifications.tasks.run_due_rules",
         "crontab": {"minute": "*/15"},
