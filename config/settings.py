@@ -144,8 +144,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Redis (cache and Celery) when REDIS_URL is set, embedded defaults otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open: with Redis down, throttling and cached figures fall back to a local cache.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -156,6 +161,18 @@ else:
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Degrade, don't die: a send that finds the broker down fails fast and goes to the outbox
+# (core/outbox.py), swept every minute; it must not hold a request for the default retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # Periodic jobs are declared here and loaded into django-celery-beat (admins can see and retime
@@ -172,6 +189,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recompute compliance (nightly)": {
         "task": "reports.tasks.recompute_nightly",
         "crontab": {"minute": "0", "hour": "2"},
+    },
+    "outbox: send the tasks kept while the broker was down (every minute)": {
+        "task": "core.tasks.sweep_outbox",
+        "crontab": {"minute": "*"},
     },
     # Each reminder rule decides whether it is due (its weekday and time are admin settings).
     "reminders (every 15 minutes)": {
@@ -238,6 +259,8 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The health checks answer the load balancer's plain-HTTP probes too.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)

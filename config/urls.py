@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
 from calls import urls as calls_urls
+from core import health
 from customers import api as customers_api
 from notifications import api as notifications_api
 from org import api as org_api
@@ -65,6 +66,8 @@ admin.site.site_title = _("Baifang")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", reports_today.home, name="home"),  # a rep's Today; org's overview for the others
     path("language/", org_views.language_set, name="language_set"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

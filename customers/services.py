@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbox
 from org import changelog
 from org.models import ChangeOp, Product, Role, Territory, User
 
@@ -219,7 +220,7 @@ def threshold_save(
 def reclassification_start(*, by: User | None, product: Product, threshold=None):
     """Queue a job reclassifying every customer of `product`; it starts after commit."""
     job = Reclassification.objects.create(product=product, threshold=threshold, created_by=by)
-    transaction.on_commit(lambda: reclassify.delay(str(job.pk)))
+    outbox.send_on_commit(reclassify, str(job.pk))
     return job
 
 

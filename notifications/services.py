@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core import outbox
 from org import changelog
 
 from .models import DEFAULTS, EmailOptOut, Notification, Rule, RuleRun, RuleSetting
@@ -70,7 +71,7 @@ def _create(rule, reminders, run, setting):
     if count and setting.send_email:
         from .tasks import send_emails
 
-        transaction.on_commit(lambda: send_emails.delay(run.pk))
+        outbox.send_on_commit(send_emails, run.pk)
     return count
 
 

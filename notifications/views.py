@@ -12,6 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import outbox
+
 from . import services, tasks
 from .forms import EmailSettingsForm, RuleSettingForm
 from .models import EmailOptOut, Notification, Rule, RuleRun
@@ -121,7 +123,7 @@ def rule_run_now(request, rule):
     if not scheduled(rule):
         messages.error(request, _("“%(rule)s” is sent when its event happens.") % {"rule": setting})
         return redirect("notifications:rules")
-    tasks.run_rule.delay(rule, started_by=request.user.pk)
+    outbox.send(tasks.run_rule, rule, started_by=request.user.pk)
     messages.success(
         request, _("“%(rule)s” is running; its count appears here when done.") % {"rule": setting}
     )

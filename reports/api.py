@@ -8,6 +8,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import outbox
 from org.api import IsAdmin, ScopedViewSet
 from org.models import District, Region, Territory
 
@@ -169,5 +170,5 @@ class RecomputeView(APIView):
 
         for batch in engine.district_batches():
             for district_id in batch:
-                recompute_district.delay(period.key, str(district_id))
+                outbox.send(recompute_district, period.key, str(district_id))
         return Response({"period": period.key, "status": "queued"}, status=status.HTTP_202_ACCEPTED)

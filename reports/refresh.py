@@ -16,6 +16,8 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
+from core import outbox
+
 from .periods import month_of, quarter_of
 
 STATE = "_reports_refresh"
@@ -50,7 +52,7 @@ def _flush(state):
             for period in call_periods(day):
                 state["keys"].add((period.key, territory_id))
     for period, territory_id in sorted(state["keys"], key=str):
-        recompute_territory.delay(period, str(territory_id))
+        outbox.send(recompute_territory, period, str(territory_id))
 
 
 def _pending():
@@ -86,10 +88,7 @@ def refresh(territory_id, periods):
         from .tasks import recompute_territory
 
         for period in periods:
-            transaction.on_commit(
-                lambda key=period.key: recompute_territory.delay(key, str(territory_id)),
-                robust=True,
-            )
+            outbox.send_on_commit(recompute_territory, period.key, str(territory_id))
         return
     _pending()["keys"].update((period.key, territory_id) for period in periods)
 

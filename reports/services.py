@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import outbox
 from org.models import User
 
 from . import engine
@@ -177,7 +178,7 @@ def recompute_job_start(*, by: User, period: Period):
 
         def send():
             for district_id in district_ids:
-                task.delay(str(job.pk), str(district_id))
+                outbox.send(task, str(job.pk), str(district_id))
 
         transaction.on_commit(send)
     job.refresh_from_db()

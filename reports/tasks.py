@@ -14,12 +14,14 @@ def recompute_district(period: str, district_id: str):
 @shared_task
 def recompute_nightly():
     """Fan out: one task per period and batch of districts, for the workers to share."""
+    from core import outbox
+
     from . import engine, services
 
     for period in services.nightly_periods():
         for batch in engine.district_batches():
             for district_id in batch:
-                recompute_district.delay(period.key, str(district_id))
+                outbox.send(recompute_district, period.key, str(district_id))
 
 
 @shared_task(acks_late=True)

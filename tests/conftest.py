@@ -15,6 +15,7 @@ from tests.factories import (
     TerritoryFactory,
     UserFactory,
 )
+from tests.redis_down import redis_at  # noqa: F401  (a fixture: Redis down, tests/redis_down.py)
 
 PASSWORD = "pw-Secret-123"
 

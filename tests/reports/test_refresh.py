@@ -33,7 +33,10 @@ def committed_world(world):
 def sent(monkeypatch):
     """The recompute_territory tasks sent, as (period, territory id) pairs (not run)."""
     calls = []
-    monkeypatch.setattr("reports.tasks.recompute_territory.delay", lambda *args: calls.append(args))
+    monkeypatch.setattr(
+        "reports.tasks.recompute_territory.apply_async",
+        lambda args=(), kwargs=None, **options: calls.append(tuple(args)),
+    )
     return calls
 
 
