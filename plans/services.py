@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from calls import services as call_services
 from calls.models import Call, CallStatus
-from calls.services import Conflict, check_version
+from calls.services import Conflict, Stale, check_version
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import District, Role, Territory, User, in_force_on
@@ -42,7 +42,7 @@ from .models import (
 )
 from .signals import plan_event
 
-__all__ = ["Conflict"]
+__all__ = ["Conflict", "Stale"]
 
 TEXT_FIELDS = ("review", "goals", "key_result_areas")
 STALE_PLAN = gettext_lazy("The plan has changed since you read it (version %(v)s).")
