@@ -10,8 +10,8 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -36,11 +36,14 @@ class ConflictError(exceptions.APIException):
 
 class SyncedWriteMixin:
     """What API.md asks of the writes of a synced resource. Idempotent create with a
-    client-supplied `id`: the same create again answers the existing object (200); the id of an
-    object with other content, or of one out of the caller's scope, is a 409 — a viewset says how
-    a stored object compares with a request in `same_content(existing, sent)` (`sent`: the
-    serializer's service keyword arguments). A service's `Conflict` (a locked call, an illegal
-    state change) is a 409 with its message. Every answer with a version carries its ETag."""
+    client-supplied `id`: the same create again answers the existing object (200), also when
+    both copies arrive at the same moment; the id of an object with other content, or of one out
+    of the caller's scope, is a 409 — a viewset says how a stored object compares with a request
+    in `same_content(existing, sent)` (`sent`: the serializer's service keyword arguments).
+    Optimistic concurrency: `If-Match` becomes the services' `expected_version` (compared under
+    the row lock, in the writing transaction); their `Stale` is a 412 with the current object.
+    A service's `Conflict` (a locked call, an illegal state change) is a 409 with its message.
+    Every answer with a version carries its ETag."""
 
     exists_message = gettext_lazy("An object with this id exists already.")
     differs_message = gettext_lazy("An object with this id exists already, with other content.")
@@ -48,12 +51,42 @@ class SyncedWriteMixin:
     def same_content(self, existing, sent) -> bool:
         raise NotImplementedError
 
+    def expected_version(self):
+        """The version `If-Match` names; None without one (or `*`); 0 — no record's version —
+        for a header that names none (a stale precondition, like any other mismatch)."""
+        header = self.request.headers.get("If-Match")
+        if not header or header.strip() == "*":
+            return None
+        version = _etag_version(header)
+        return 0 if version is None else version
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request is not None and self.request.method in ("PUT", "PATCH"):
+            context["expected_version"] = self.expected_version()
+        return context
+
+    def check_precondition(self, record, message):
+        """The precondition before the body is read (a stale If-Match is a 412 even when the
+        body is bad); the services check it again under the lock."""
+        services.check_version(record, self.expected_version(), message)
+
     def handle_exception(self, exc):
+        if isinstance(exc, services.Stale):
+            return self._precondition_failed(exc)
         if isinstance(exc, services.Conflict):
             exc = ConflictError(exc.message)
-        elif isinstance(exc, IntegrityError):  # the same id created at the same time
+        elif isinstance(exc, IntegrityError):  # a conflicting write at the same time
             exc = ConflictError(self.exists_message)
         return super().handle_exception(exc)
+
+    def _precondition_failed(self, exc):
+        """412 with the current object (read after the failed write rolled back)."""
+        current = self.get_queryset().filter(pk=self.kwargs.get(self.lookup_field)).first()
+        if current is None:
+            return super().handle_exception(exceptions.NotFound())
+        data = {"detail": exc.message, "errors": {}, **self.get_serializer(current).data}
+        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
 
     def finalize_response(self, request, response, *args, **kwargs):
         data = getattr(response, "data", None)
@@ -68,11 +101,23 @@ class SyncedWriteMixin:
                 client_id = uuid.UUID(str(client_id))
             except ValueError:
                 client_id = None  # the serializer reports it
-        model = self.get_queryset().model
-        existing = model.objects.filter(pk=client_id).first() if client_id else None
-        if existing is None:
+        if not client_id:
             return super().create(request, *args, **kwargs)
-        existing = self.get_queryset().filter(pk=existing.pk).first()
+        model = self.get_queryset().model
+        if not model.objects.filter(pk=client_id).exists():
+            try:
+                return super().create(request, *args, **kwargs)
+            except (IntegrityError, services.Conflict, DjangoValidationError):
+                # The same id stored by another request at the same moment (its insert won; this
+                # one rolled back): answer as the repeated create below. Otherwise the error.
+                if not model.objects.filter(pk=client_id).exists():
+                    raise
+        return self._repeated_create(request, client_id)
+
+    def _repeated_create(self, request, client_id):
+        """A create whose id is stored: 200 with the stored object when the content is the same,
+        else 409 (also for an id out of the caller's scope, without naming it)."""
+        existing = self.get_queryset().filter(pk=client_id).first()
         if existing is None:
             raise ConflictError(self.exists_message)
         serializer = self.get_serializer(data=request.data)
@@ -218,7 +263,12 @@ class CallSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         kwargs = self.service_kwargs()
-        return services.call_update(by=self.context["request"].user, call=instance, **kwargs)
+        return services.call_update(
+            by=self.context["request"].user,
+            call=instance,
+            expected_version=self.context.get("expected_version"),
+            **kwargs,
+        )
 
 
 def _canonical(kwargs):
@@ -313,17 +363,7 @@ class CallViewSet(SyncedWriteMixin, ScopedViewSet):
         serializer.save()
 
     def update(self, request, *args, **kwargs):
-        header = request.headers.get("If-Match")
-        if header and header.strip() != "*":
-            call = self.get_object()
-            if _etag_version(header) != call.version:
-                data = {
-                    "detail": _("The call has changed since you read it (version %(v)s).")
-                    % {"v": call.version},
-                    "errors": {},
-                    **self.get_serializer(call).data,
-                }
-                return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
+        self.check_precondition(self.get_object(), services.STALE_CALL)
         response = super().update(request, *args, **kwargs)
         if response.status_code == status.HTTP_200_OK:
             # Answer with the call as saved (the prefetch cache of get_object() is stale).

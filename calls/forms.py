@@ -134,6 +134,12 @@ class CallForm(forms.Form):
             for name in list(self.fields):
                 if name not in PLAN_FIELDS:
                     del self.fields[name]
+        if call is not None:
+            # The version the form was read at: saving checks it under the row lock, so a
+            # second browser's edit of the same call cannot silently overwrite the first's.
+            self.fields["version"] = forms.IntegerField(
+                required=False, min_value=1, widget=forms.HiddenInput, initial=call.version
+            )
         self._initial_rows(call)
         self.allowance = self._allowance(call, customer)
 

@@ -4,7 +4,9 @@ every change leaves a history row (django-simple-history) naming who made it.
 
 Errors: `ValidationError` (a field and a translated message; API 400), `Conflict` (the state of
 the call forbids the change — a locked call, an illegal status change, a pending amendment;
-API 409), `PermissionDenied` (the role may not do this; API 403) and `Http404` (not in scope).
+API 409), `Stale` (the caller's `expected_version` is not the call's, compared under the row
+lock; API 412), `PermissionDenied` (the role may not do this; API 403) and `Http404` (not in
+scope).
 """
 
 import datetime as dt
@@ -65,6 +67,28 @@ class Conflict(Exception):
     def __init__(self, message):
         self.message = message
         super().__init__(message)
+
+
+class Stale(Exception):
+    """The caller changed a record from an older version than the stored one (a lost update
+    prevented; API: 412 with the current object). Raised under the row lock."""
+
+    def __init__(self, message, version):
+        self.message = message
+        self.version = version
+        super().__init__(message)
+
+
+def check_version(record, expected_version, message):
+    """Optimistic concurrency: `expected_version` (None: the caller names none) must be the
+    version of `record` — read under the row lock (select_for_update) in the writing
+    transaction, so of several writers that read the same version exactly one passes.
+    `message` takes `%(v)s`, the current version."""
+    if expected_version is not None and expected_version != record.version:
+        raise Stale(message % {"v": record.version}, record.version)
+
+
+STALE_CALL = gettext_lazy("The call has changed since you read it (version %(v)s).")
 
 
 class CallLocked(Conflict):
@@ -550,12 +574,21 @@ def _check_transition(call, status):
 
 @transaction.atomic
 def call_update(
-    *, by: User, call: Call, customers=None, products=None, materials=None, **fields
+    *,
+    by: User,
+    call: Call,
+    customers=None,
+    products=None,
+    materials=None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Call:
-    """Change a planned call, or a completed one within its grace period."""
+    """Change a planned call, or a completed one within its grace period. With
+    `expected_version` (the version the caller read), a call changed since is `Stale`."""
     if not can_log_calls(by):
         raise PermissionDenied
     call = _scoped_call_for_update(by, call)
+    check_version(call, expected_version, STALE_CALL)
     _check_editable(call)
     _check_transition(call, fields.get("status"))
     if "territory" in fields and fields["territory"].pk != call.territory_id:
@@ -571,11 +604,12 @@ def call_update(
 
 
 @transaction.atomic
-def call_complete(*, by: User, call: Call, **changes) -> Call:
+def call_complete(*, by: User, call: Call, expected_version: int | None = None, **changes) -> Call:
     """Log a planned call: it becomes completed, dated (unless another date is given) by
     `log_date`: its planned day inside the backdating limit, else today. Two tabs logging the
     same call: the first wins, the second is a Conflict (the row is locked)."""
     current = _scoped_call_for_update(by, call)
+    check_version(current, expected_version, STALE_CALL)
     if current.status != CallStatus.PLANNED:
         raise Conflict(_("Only a planned call can be logged."))
     if "date" not in changes:

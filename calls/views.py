@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.dates import week_start
@@ -218,6 +219,12 @@ def call_detail(request, pk):
     )
 
 
+STALE_FORM = gettext_lazy(
+    "Someone else saved this call while you were editing it; nothing of yours was saved. "
+    "Here it is as saved now: make your change again."
+)
+
+
 def _conflict(request, error, call):
     messages.error(request, error.message)
     return redirect("calls:detail", pk=call.pk)
@@ -243,10 +250,17 @@ def _edit(request, pk, mode):
         call=call,
     )
     if request.method == "POST" and form.is_valid():
+        read = form.cleaned_data.get("version")  # the version this form was read at
         actions = {
-            "edit": lambda kw: services.call_update(by=request.user, call=call, **kw),
-            "plan": lambda kw: services.call_update(by=request.user, call=call, **kw),
-            "log": lambda kw: services.call_complete(by=request.user, call=call, **kw),
+            "edit": lambda kw: services.call_update(
+                by=request.user, call=call, expected_version=read, **kw
+            ),
+            "plan": lambda kw: services.call_update(
+                by=request.user, call=call, expected_version=read, **kw
+            ),
+            "log": lambda kw: services.call_complete(
+                by=request.user, call=call, expected_version=read, **kw
+            ),
             "amend": lambda kw: services.amendment_request(
                 by=request.user, call=call, reason=form.cleaned_data["reason"], **kw
             ),
@@ -255,6 +269,9 @@ def _edit(request, pk, mode):
             result = _run(form, actions[mode])
         except services.Conflict as error:
             return _conflict(request, error, call)
+        except services.Stale:
+            messages.error(request, STALE_FORM)
+            return redirect(request.path)  # the form again, with the call as saved now
         if result is not None:
             done = {
                 "edit": _("Changes saved."),

@@ -18,7 +18,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from calls.api import IF_MATCH, SyncedWriteMixin, _etag_version
+from calls.api import IF_MATCH, SyncedWriteMixin
 from customers.models import Customer
 from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -125,7 +125,12 @@ class PlanSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         kwargs = self.service_kwargs()
         kwargs.pop("quarter", None)
-        return services.plan_update(by=self.context["request"].user, plan=instance, **kwargs)
+        return services.plan_update(
+            by=self.context["request"].user,
+            plan=instance,
+            expected_version=self.context.get("expected_version"),
+            **kwargs,
+        )
 
 
 class PlanFilter(django_filters.FilterSet):
@@ -216,19 +221,6 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
             return [permissions.IsAuthenticated()]  # the services say who may
         return super().get_permissions()
 
-    def _stale(self, request, plan):
-        """A 412 answer when If-Match names another version than the plan's; else None."""
-        header = request.headers.get("If-Match")
-        if not header or header.strip() == "*" or _etag_version(header) == plan.version:
-            return None
-        data = {
-            "detail": _("The plan has changed since you read it (version %(v)s).")
-            % {"v": plan.version},
-            "errors": {},
-            **self.get_serializer(plan).data,
-        }
-        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
-
     def _fresh(self, pk):
         return self.get_serializer(self.get_queryset().get(pk=pk)).data
 
@@ -237,20 +229,17 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
         return all(stored.get(name) == value for name, value in _canonical(sent).items())
 
     def update(self, request, *args, **kwargs):
-        stale = self._stale(request, self.get_object())
-        if stale is not None:
-            return stale
+        self.check_precondition(self.get_object(), services.STALE_PLAN)
         response = super().update(request, *args, **kwargs)
         if response.status_code == status.HTTP_200_OK:
             response.data = self._fresh(kwargs["pk"])
         return response
 
     def _transition(self, request, pk, run):
+        """Run a state change with the version `If-Match` names (checked under the lock)."""
         plan = self.get_object()
-        stale = self._stale(request, plan)
-        if stale is not None:
-            return stale
-        run(plan)
+        self.check_precondition(plan, services.STALE_PLAN)
+        run(plan, self.expected_version())
         return Response(self._fresh(pk))
 
     @extend_schema(request=None, parameters=[IF_MATCH], responses=PlanSerializer)
@@ -258,7 +247,9 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     def submit(self, request, pk=None):
         """The rep submits a draft or returned plan to their DM."""
         return self._transition(
-            request, pk, lambda plan: services.plan_submit(by=request.user, plan=plan)
+            request,
+            pk,
+            lambda plan, v: services.plan_submit(by=request.user, plan=plan, expected_version=v),
         )
 
     @extend_schema(request=COMMENT, parameters=[IF_MATCH], responses=PlanSerializer)
@@ -269,7 +260,9 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
         return self._transition(
             request,
             pk,
-            lambda plan: services.plan_approve(by=request.user, plan=plan, comment=str(comment)),
+            lambda plan, v: services.plan_approve(
+                by=request.user, plan=plan, comment=str(comment), expected_version=v
+            ),
         )
 
     @extend_schema(request=COMMENT, parameters=[IF_MATCH], responses=PlanSerializer)
@@ -282,7 +275,9 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
         return self._transition(
             request,
             pk,
-            lambda plan: services.plan_return(by=request.user, plan=plan, comment=comment),
+            lambda plan, v: services.plan_return(
+                by=request.user, plan=plan, comment=comment, expected_version=v
+            ),
         )
 
     @extend_schema(request=None, parameters=[IF_MATCH], responses=PlanSerializer)
@@ -290,7 +285,9 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     def revise(self, request, pk=None):
         """The rep starts a revision of an approved plan (back to draft; versions are kept)."""
         return self._transition(
-            request, pk, lambda plan: services.plan_revise(by=request.user, plan=plan)
+            request,
+            pk,
+            lambda plan, v: services.plan_revise(by=request.user, plan=plan, expected_version=v),
         )
 
 

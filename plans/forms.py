@@ -8,6 +8,9 @@ from reports.periods import month_of
 
 
 class PlanTextForm(forms.Form):
+    # The version the form was read at: saving checks it under the row lock, so a second
+    # browser's edit of the same plan cannot silently overwrite the first's.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     review = forms.CharField(
         label=_("Review of last quarter"),
         required=False,

@@ -7,6 +7,7 @@ kept as a PlanVersion). Each transition locks the plan row (select_for_update) a
 state inside its transaction, so of two concurrent decisions exactly one wins.
 
 Errors as in calls.services: ValidationError (400), Conflict (409: illegal state change),
+Stale (412: `expected_version` is not the plan's, checked under the row lock),
 PermissionDenied (403: the role or person may not do this), Http404 (not in scope).
 """
 
@@ -18,10 +19,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calls import services as call_services
 from calls.models import Call, CallStatus
-from calls.services import Conflict
+from calls.services import Conflict, Stale, check_version
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import District, Role, Territory, User, in_force_on
@@ -41,9 +43,10 @@ from .models import (
 )
 from .signals import plan_event
 
-__all__ = ["Conflict"]
+__all__ = ["Conflict", "Stale"]
 
 TEXT_FIELDS = ("review", "goals", "key_result_areas")
+STALE_PLAN = gettext_lazy("The plan has changed since you read it (version %(v)s).")
 
 
 # --- who may do what ------------------------------------------------------------------------
@@ -63,8 +66,9 @@ def can_decide(user: User, plan: Plan) -> bool:
     )
 
 
-def _locked_plan(by, plan):
-    """The plan row, locked for this transaction, if `by` may see it; else 404."""
+def _locked_plan(by, plan, expected_version=None):
+    """The plan row, locked for this transaction, if `by` may see it; else 404. With
+    `expected_version` (the version the caller read), a plan changed since is `Stale`."""
     locked = (
         Plan.objects.for_user(by)
         .select_for_update(of=("self",))
@@ -74,11 +78,12 @@ def _locked_plan(by, plan):
     )
     if locked is None:
         raise Http404
+    check_version(locked, expected_version, STALE_PLAN)
     return locked
 
 
-def _own_plan(by, plan):
-    plan = _locked_plan(by, plan)
+def _own_plan(by, plan, expected_version=None):
+    plan = _locked_plan(by, plan, expected_version)
     if plan.rep_id != by.pk:
         raise PermissionDenied(_("Only the rep edits their plan."))
     return plan
@@ -291,9 +296,18 @@ def plan_create(*, by: User, quarter: str, targets=None, months=(), id=None, **f
 
 
 @transaction.atomic
-def plan_update(*, by: User, plan: Plan, targets=None, months=None, **fields) -> Plan:
-    """The rep edits a draft or returned plan; `None` keeps what the plan has."""
-    plan = _own_plan(by, plan)
+def plan_update(
+    *,
+    by: User,
+    plan: Plan,
+    targets=None,
+    months=None,
+    expected_version: int | None = None,
+    **fields,
+) -> Plan:
+    """The rep edits a draft or returned plan; `None` keeps what the plan has. With
+    `expected_version` (the version the rep read), a plan changed since is `Stale`."""
+    plan = _own_plan(by, plan, expected_version)
     if not plan.is_editable:
         raise Conflict(
             _("A %(status)s plan cannot be changed.")
@@ -314,9 +328,9 @@ def plan_update(*, by: User, plan: Plan, targets=None, months=None, **fields) ->
 
 
 @transaction.atomic
-def plan_submit(*, by: User, plan: Plan) -> Plan:
+def plan_submit(*, by: User, plan: Plan, expected_version: int | None = None) -> Plan:
     """The rep submits a draft or returned plan to their DM."""
-    plan = _own_plan(by, plan)
+    plan = _own_plan(by, plan, expected_version)
     if plan.is_editable and not plan.targets.exists():
         raise ValidationError({"targets": _("Choose at least one focus customer.")})
     return _move(
@@ -329,9 +343,11 @@ def plan_submit(*, by: User, plan: Plan) -> Plan:
 
 
 @transaction.atomic
-def plan_approve(*, by: User, plan: Plan, comment: str = "") -> Plan:
+def plan_approve(
+    *, by: User, plan: Plan, comment: str = "", expected_version: int | None = None
+) -> Plan:
     """The rep's DM (or an admin) approves a submitted plan; the version is kept."""
-    plan = _locked_plan(by, plan)
+    plan = _locked_plan(by, plan, expected_version)
     if not can_decide(by, plan):
         raise PermissionDenied(_("Only the rep's district manager approves this plan."))
     plan = _move(
@@ -354,9 +370,9 @@ def plan_approve(*, by: User, plan: Plan, comment: str = "") -> Plan:
 
 
 @transaction.atomic
-def plan_return(*, by: User, plan: Plan, comment: str) -> Plan:
+def plan_return(*, by: User, plan: Plan, comment: str, expected_version: int | None = None) -> Plan:
     """The DM returns a submitted plan with a comment; the rep revises and resubmits."""
-    plan = _locked_plan(by, plan)
+    plan = _locked_plan(by, plan, expected_version)
     if not can_decide(by, plan):
         raise PermissionDenied(_("Only the rep's district manager returns this plan."))
     comment = (comment or "").strip()
@@ -373,10 +389,10 @@ def plan_return(*, by: User, plan: Plan, comment: str) -> Plan:
 
 
 @transaction.atomic
-def plan_revise(*, by: User, plan: Plan) -> Plan:
+def plan_revise(*, by: User, plan: Plan, expected_version: int | None = None) -> Plan:
     """The rep starts a revision of an approved plan (the monthly update): back to draft; the
     approved version stays readable and the revision goes back to the DM when submitted."""
-    plan = _own_plan(by, plan)
+    plan = _own_plan(by, plan, expected_version)
     return _move(
         plan,
         by,

@@ -149,6 +149,7 @@ def plan_edit(request, pk):
         "goals": plan.goals,
         "key_result_areas": plan.key_result_areas,
         "meetings": month.meetings if month else "",
+        "version": plan.version,
     }
     form = PlanTextForm(request.POST or None, initial=initial)
     aligned = Alignment.objects.filter(in_force_on(day), territory=plan.territory)
@@ -174,7 +175,17 @@ def plan_edit(request, pk):
                 review=form.cleaned_data["review"],
                 goals=form.cleaned_data["goals"],
                 key_result_areas=form.cleaned_data["key_result_areas"],
+                expected_version=form.cleaned_data["version"],
             )
+        except services.Stale:
+            messages.error(
+                request,
+                _(
+                    "Someone else saved this plan while you were editing it; nothing of yours "
+                    "was saved. Here it is as saved now: make your change again."
+                ),
+            )
+            return redirect("planning:edit", pk=plan.pk)
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         except services.Conflict as error:
