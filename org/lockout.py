@@ -28,6 +28,7 @@ def locked_out_response(request, original_response=None, credentials=None):
     else:
         username = get_client_username(request, credentials) or ""
         form = AuthenticationForm(request, initial={"username": username})
+        form.cleaned_data = {}  # an unbound form takes an error once it has (empty) data
         form.add_error(None, message())
         response = render(
             request,
