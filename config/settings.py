@@ -6,6 +6,7 @@ Production is DEBUG off (the default): `python manage.py check --deploy` passes 
 SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -42,6 +43,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",  # lock-out after failed logins (see AXES_* below)
+    "csp",  # Content-Security-Policy header (see CONTENT_SECURITY_POLICY below)
 ]
 LOCAL_APPS = [
     "core",
@@ -66,11 +69,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into the lock-out page
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "org.User"
+# django-axes first: it refuses a locked-out username/address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -201,6 +211,21 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Proxies in front of the app that append to X-Forwarded-For (e.g. 1 behind one nginx). The
+# default 0 trusts none: the client address is REMOTE_ADDR, so a client cannot pick its own by
+# sending the header. DRF's throttles and the login lock-out (core.net.client_ip) share this rule.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# Lock-out (django-axes) on every login path (browser, admin, API token): after
+# LOGIN_FAILURE_LIMIT failures for one username from one client address, that pair is refused
+# for LOGIN_COOLOFF_MINUTES; a successful login resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "org.lockout.locked_out_response"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "org.authentication.DeviceTokenAuthentication",
@@ -231,12 +256,14 @@ REST_FRAMEWORK = {
     "DATE_FORMAT": "%Y-%m-%d",
     "DATE_INPUT_FORMATS": ["%Y-%m-%d"],  # the contract: YYYY-MM-DD, nothing looser
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baifang API",
     "DESCRIPTION": "REST API v1 of Baifang, the CRM for pharmaceutical rep teams.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # schema behind login
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -256,6 +283,22 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): only the product's own assets, no inline script. Style
+# attributes stay allowed (bar widths of reports are data: style="width: 40%"); <style> blocks
+# and inline event handlers are not. The API docs page relaxes it for itself (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

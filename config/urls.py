@@ -1,8 +1,10 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
@@ -85,7 +87,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The docs page needs a login (the schema too: SERVE_PERMISSIONS). Its script is served from
+    # its own address (the split view), so the CSP only relaxes the styles Swagger UI inlines.
+    path(
+        "api/docs/",
+        login_required(
+            csp_update({"style-src": ["'unsafe-inline'"]})(
+                SpectacularSwaggerSplitView.as_view(url_name="schema")
+            )
+        ),
+        name="api-docs",
+    ),
 ]
 
 handler404 = "config.api.not_found"

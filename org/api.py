@@ -1,16 +1,16 @@
 """REST API v1 of the organisation, and the base every scoped endpoint shares."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services, sync
+from . import lockout, services, sync
 from .authentication import DeviceTokenAuthentication
 from .models import Absence, ApiToken, District, Product, Region, Role, Team, Territory, User
 
@@ -127,12 +127,12 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ("id", "username", "password", "name", "email", "role", "language", "is_active")
 
+    @transaction.atomic  # a refused password saves nothing
     def save(self, **kwargs):
         password = self.validated_data.pop("password", None)
         user = super().save(**kwargs)
         if password is not None:
-            user.set_password(password)
-            user.save(update_fields=["password"])
+            services.user_set_password(user=user, password=password)
         return user
 
 
@@ -266,19 +266,31 @@ class TokenView(APIView):
     @extend_schema(
         request=TokenRequestSerializer,
         responses=inline_serializer("Token", {"token": serializers.CharField()}),
+        description=_(
+            "After too many failed attempts for one username from one address the endpoint "
+            "answers 429 (see Retry-After) until the cool-off has passed."
+        ),
     )
     def post(self, request):
         form = TokenRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        # The lock-out (django-axes) watches this call: it counts failures per username and
+        # client address and refuses a locked-out pair even with the right password.
         user = authenticate(
             request,
             username=form.validated_data["username"],
             password=form.validated_data["password"],
         )
+        if getattr(request, "axes_locked_out", False):
+            raise exceptions.Throttled(
+                wait=lockout.cool_off_minutes() * 60, detail=lockout.message()
+            )
         if user is None or not user.is_active:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with these credentials.")]}
             )
+        # A token is a login: the failure count resets and last_login is stamped.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         token = services.api_token_create(user=user, device=form.validated_data.get("device", ""))
         return Response({"token": token.key}, status=status.HTTP_200_OK)
 

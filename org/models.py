@@ -113,6 +113,14 @@ class User(AbstractUser):
     def __str__(self):
         return self.name or self.get_full_name() or self.username
 
+    def save(self, **kwargs):
+        """A new password (browser, admin, API, command line) or a deactivation signs every device
+        out: the user's API tokens are revoked."""
+        password_changed = self._password is not None  # set by set_password() until saved
+        super().save(**kwargs)
+        if password_changed or not self.is_active:
+            self.api_tokens.all().delete()
+
     @property
     def is_admin(self):
         return self.is_superuser or self.role == Role.ADMIN

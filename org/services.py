@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -51,6 +52,19 @@ def absence_create(*, rep: User, date_from, date_to, reason: str, note: str = ""
     absence.full_clean()
     absence.save()
     return absence
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """A new password, checked by AUTH_PASSWORD_VALIDATORS; saving it revokes the user's API
+    tokens (User.save)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
 
 
 @transaction.atomic

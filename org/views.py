@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.ids import int_or_404
+from core.net import safe_next
 from customers.selectors import territory_customer_counts
 
 from . import services
@@ -32,12 +32,7 @@ def home(request):
 def language_set(request):
     """Switch the language; a logged-in user's choice is remembered on their profile."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, {request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_next(request, "/"))
     if language not in Language.values:
         return response
     if request.user.is_authenticated:

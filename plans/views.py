@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from calls.models import Call
 from core.dates import parse_date, week_start
+from core.net import safe_next
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import in_force_on
@@ -359,4 +360,4 @@ def joint_decide(request, pk):
         messages.success(
             request, _("Joint call accepted.") if accept else _("Joint call declined.")
         )
-    return redirect(request.POST.get("next") or "planning:week")
+    return redirect(safe_next(request, "planning:week"))

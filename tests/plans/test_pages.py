@@ -218,3 +218,33 @@ def test_the_admin_lists_plans_read_only(pw, client):
     page = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
     assert page.status_code == 200
     assert client.get(reverse("admin:plans_jointcallproposal_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example/", "/plans/week/"),
+        ("//evil.example/", "/plans/week/"),
+        ("", "/plans/week/"),
+        ("/plans/week/?start=2026-11-23", "/plans/week/?start=2026-11-23"),
+    ],
+)
+def test_deciding_a_joint_call_goes_back_only_to_a_page_of_this_site(pw, login, next_url, lands_on):
+    call = make_call(pw.tmate, [pw.cm], status=CallStatus.PLANNED, date=timezone.localdate())
+    login(pw.rep_x).post(f"/plans/joint/{call.pk}/", {"note": ""})
+    proposal = JointCallProposal.objects.get()
+
+    response = login(pw.mate_x).post(
+        f"/plans/joint/{proposal.pk}/decide/", {"decision": "accept", "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+
+
+def test_switching_the_language_goes_back_only_to_a_page_of_this_site(pw, login):
+    response = login(pw.rep_x).post(
+        "/language/", {"language": "en", "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == "/"
