@@ -3,7 +3,6 @@ coaching, recent feedback and a customer's call history. Thin: the rules are in 
 the reads in calls.selectors. (Today, which also reads the compliance rules, is reports.today.)"""
 
 import datetime as dt
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.dates import week_start
+from core.ids import uuid_or_404
 from core.text import clean_search, forbidden_message
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
@@ -143,14 +143,6 @@ def customer_search(request):
     return render(request, "includes/customer_search_results.html", _found(request))
 
 
-def _uuid_or_404(value):
-    """A malformed id in a query string answers 404, like a missing one."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
-
-
 @login_required
 def call_new(request):
     """Log (or with ?plan=1 plan) a call with ?customer=<id>; without one, find the customer."""
@@ -160,7 +152,7 @@ def call_new(request):
     search = CustomerSearchForm(request.GET or None)
     if not customer_id:
         return render(request, "calls/customer_pick.html", {"search": search, **_found(request)})
-    customer = customer_selectors.customer_get(request.user, _uuid_or_404(customer_id))
+    customer = customer_selectors.customer_get(request.user, uuid_or_404(customer_id))
     territory = selectors.logging_territory(request.user, customer)
     if territory is None:  # not a customer of one of the user's territories
         raise Http404

@@ -3,7 +3,6 @@ district (reps × classes, trends) and a regional roll-up (districts × classes)
 are in reports.selectors, the one write (refresh a stale snapshot) in reports.services."""
 
 import math
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from calls.services import can_log_calls
+from core.ids import uuid_or_404
 from org.models import District, Region, Role, Territory
 
 from . import selectors, services
@@ -36,13 +36,6 @@ def _period(request) -> Period:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return month_of(today)
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise Http404 from error
 
 
 def _switch(request, period: Period):
@@ -237,7 +230,7 @@ def _scope(request):
     if request.GET.get("territory"):
         territory = get_object_or_404(
             Territory.objects.for_user(user).select_related("team", "district", "rep"),
-            pk=_uuid(request.GET["territory"]),
+            pk=uuid_or_404(request.GET["territory"]),
         )
         return "territory", territory
     if user.is_rep:
@@ -253,7 +246,7 @@ def _scope(request):
     if request.GET.get("district"):
         district = get_object_or_404(
             District.objects.for_user(user).select_related("region", "dm"),
-            pk=_uuid(request.GET["district"]),
+            pk=uuid_or_404(request.GET["district"]),
         )
         return "district", district
     if user.role == Role.DM:
@@ -263,7 +256,7 @@ def _scope(request):
         return "district", district
     regions = Region.objects.for_user(user).select_related("manager")
     if request.GET.get("region"):
-        return "region", get_object_or_404(regions, pk=_uuid(request.GET["region"]))
+        return "region", get_object_or_404(regions, pk=uuid_or_404(request.GET["region"]))
     return "region", regions.order_by("code").first()
 
 

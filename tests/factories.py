@@ -111,3 +111,18 @@ class CustomerFactory(factory.django.DjangoModelFactory):
             Alignment.objects.create(
                 customer=self, territory=extracted, valid_from=datetime.date(2025, 1, 1)
             )
+
+
+def classify(customer, product, klass, since=datetime.date(2026, 1, 1)):
+    """A computed class of `customer` for `product` from `since` (test data); the customer."""
+    from customers.models import ClassHistory
+
+    ClassHistory.objects.create(
+        customer=customer,
+        product=product,
+        klass=klass,
+        source="computed",
+        valid_from=since,
+        cause="measures",
+    )
+    return customer

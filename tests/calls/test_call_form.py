@@ -13,10 +13,15 @@ from django.utils import timezone
 
 from calls import services
 from calls.models import Call, CallSettings, CallStatus, MaterialKind
-from customers.models import ClassHistory
 from tests.calls.factories import KeyMessageFactory, MaterialFactory, make_call
 from tests.concurrency import at_once
-from tests.factories import CustomerFactory, DepartmentFactory, InstitutionFactory, ProductFactory
+from tests.factories import (
+    CustomerFactory,
+    DepartmentFactory,
+    InstitutionFactory,
+    ProductFactory,
+    classify,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,17 +84,6 @@ def untouched(response):
     parser = _FormValues()
     parser.feed(response.content.decode())
     return parser.data
-
-
-def classify(customer, product, klass):
-    ClassHistory.objects.create(
-        customer=customer,
-        product=product,
-        klass=klass,
-        source="computed",
-        valid_from=datetime.date(2026, 1, 1),
-        cause="measures",
-    )
 
 
 def log_url(call):

@@ -14,21 +14,10 @@ from calls.models import AdoptionStage, CallProduct, CallStatus, Channel
 from customers.models import ClassHistory
 from plans.models import PlanStatus, PlanTarget
 from tests.calls.factories import KeyMessageFactory, make_call
-from tests.factories import ProductFactory, TeamFactory, TerritoryFactory, UserFactory
+from tests.factories import ProductFactory, TeamFactory, TerritoryFactory, UserFactory, classify
 from tests.plans.factories import make_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def classify(customer, product, klass):
-    ClassHistory.objects.create(
-        customer=customer,
-        product=product,
-        klass=klass,
-        source="computed",
-        valid_from=datetime.date(2026, 1, 1),
-        cause="measures",
-    )
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from notifications.models import EmailOptOut, Notification, Rule, RuleSetting
 from reports import engine
 from reports.periods import parse
 from tests.concurrency import at_once
-from tests.factories import CustomerFactory, ProductFactory, TerritoryFactory, UserFactory
-from tests.reports.test_pages import call, classed
+from tests.factories import CustomerFactory, ProductFactory, TerritoryFactory, UserFactory, classify
+from tests.reports.test_pages import call
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,9 @@ def people(world):
     px = ProductFactory()
     w.tx.team.products.add(px)
     w.ty.team.products.add(px)
-    classed(w.cx, px, "A")
-    classed(w.cy, px, "A")
-    w.c_ok = classed(CustomerFactory(name="够了", institution=w.hx, territory=w.tx), px, "C")
+    classify(w.cx, px, "A")
+    classify(w.cy, px, "A")
+    w.c_ok = classify(CustomerFactory(name="够了", institution=w.hx, territory=w.tx), px, "C")
     call(w.tx, [w.cx], day=2)
     call(w.tx, [w.c_ok], day=3)
     for day in (2, 9, 16, 23):
@@ -217,7 +217,7 @@ def more_reps(people, n):
     for i in range(n):
         rep = UserFactory(email=f"more{i}@example.com")
         territory = TerritoryFactory(district=people.district_x, team=people.tx.team, holder=rep)
-        customer = classed(
+        customer = classify(
             CustomerFactory(institution=people.hx, territory=territory), people.px, "A"
         )
         Call.objects.create(

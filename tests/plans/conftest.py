@@ -2,13 +2,11 @@
 district), cv_x (same district, another team), far_mate (same team, district Y) — two focus
 candidates of tx (cx class A, cx2 class C) the current quarter."""
 
-import datetime
 from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone, translation
 
-from customers.models import ClassHistory
 from reports.periods import quarter_of
 from tests.factories import (
     CustomerFactory,
@@ -17,6 +15,7 @@ from tests.factories import (
     TeamFactory,
     TerritoryFactory,
     UserFactory,
+    classify,
 )
 
 QUARTER = quarter_of(timezone.localdate()).key  # the current quarter
@@ -26,17 +25,6 @@ QUARTER = quarter_of(timezone.localdate()).key  # the current quarter
 def _english():
     with translation.override("en"):
         yield
-
-
-def classify(customer, product, klass, since=datetime.date(2026, 1, 1)):
-    ClassHistory.objects.create(
-        customer=customer,
-        product=product,
-        klass=klass,
-        source="computed",
-        valid_from=since,
-        cause="measures",
-    )
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from reports import engine
 from reports.models import ActivitySnapshot, ClassSnapshot
 from reports.periods import parse
 from tests.concurrency import at_once
-from tests.factories import ProductFactory
-from tests.reports.test_pages import call, classed
+from tests.factories import ProductFactory, classify
+from tests.reports.test_pages import call
 
 PERIOD = parse("2026-03")
 
@@ -35,8 +35,8 @@ def seed(world):
     product = ProductFactory()
     world.tx.team.products.add(product)
     world.ty.team.products.add(product)
-    classed(world.cx, product, "A")
-    classed(world.cy, product, "B")
+    classify(world.cx, product, "A")
+    classify(world.cy, product, "B")
     call(world.tx, [world.cx], day=3)
     call(world.ty, [world.cy], day=4)
 

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from calls.models import CallProduct
 from reports import engine
 from reports.periods import parse
-from tests.factories import CustomerFactory, ProductFactory
-from tests.reports.test_pages import PERIOD, call, classed
+from tests.factories import CustomerFactory, ProductFactory, classify
+from tests.reports.test_pages import PERIOD, call
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,11 @@ def effort(world):
     w.tx.team.products.add(px)
     w.ty.team.products.add(px)
     w.cx.delete()
-    w.a1 = classed(CustomerFactory(name="A one", institution=w.hx, territory=w.tx), px, "A")
-    w.a2 = classed(CustomerFactory(name="A two", institution=w.hx, territory=w.tx), px, "A")
-    w.b1 = classed(CustomerFactory(name="B one", institution=w.hx, territory=w.tx), px, "B")
+    w.a1 = classify(CustomerFactory(name="A one", institution=w.hx, territory=w.tx), px, "A")
+    w.a2 = classify(CustomerFactory(name="A two", institution=w.hx, territory=w.tx), px, "A")
+    w.b1 = classify(CustomerFactory(name="B one", institution=w.hx, territory=w.tx), px, "B")
     w.c1, w.c2, w.c3 = (
-        classed(CustomerFactory(institution=w.hx, territory=w.tx), px, "C") for _ in range(3)
+        classify(CustomerFactory(institution=w.hx, territory=w.tx), px, "C") for _ in range(3)
     )
     w.n1 = CustomerFactory(institution=w.hx, territory=w.tx, kind="non_prescriber", role_group="N1")
     stranger = CustomerFactory(institution=w.hx)
@@ -44,7 +44,7 @@ def effort(world):
     call(w.tx, [w.c2], day=5)
     w.a1_call = call(w.tx, [w.a1], day=6)
     call(w.tx, [w.a1, w.c1, w.c2, stranger], day=9, is_pim=True, channel="meeting")
-    classed(w.cy, px, "A")
+    classify(w.cy, px, "A")
     call(w.ty, [w.cy], day=2)
     call(w.ty, [w.cy], day=3)
     engine.recompute(period=parse(PERIOD))
@@ -174,7 +174,7 @@ def test_query_counts_are_constant_in_the_data(effort, login, persona):
     count_queries(client)
     before = count_queries(client)
     for i in range(6):
-        customer = classed(
+        customer = classify(
             CustomerFactory(institution=effort.hx, territory=effort.tx), effort.px, "AB"[i % 2]
         )
         visit = call(effort.tx, [customer], day=10 + i)

@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from calls.models import Call, CallAttendee
-from customers.models import ClassHistory
 from reports import engine
 from reports.periods import parse
-from tests.factories import CustomerFactory, ProductFactory
+from tests.factories import CustomerFactory, ProductFactory, classify
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +23,6 @@ URL = "/reports/"
 def _english():
     with translation.override("en"):
         yield
-
-
-def classed(customer, product, klass):
-    ClassHistory.objects.create(
-        customer=customer,
-        product=product,
-        klass=klass,
-        source="computed",
-        valid_from=datetime.date(2026, 1, 1),
-        cause="measures",
-    )
-    return customer
 
 
 def call(territory, customers, day=10, status="completed", **fields):
@@ -59,12 +46,12 @@ def figures(world):
     px = ProductFactory()
     world.tx.team.products.add(px)
     world.ty.team.products.add(px)
-    classed(world.cx, px, "A")
-    classed(world.cy, px, "A")
+    classify(world.cx, px, "A")
+    classify(world.cy, px, "A")
     w = world
-    w.c_missing = classed(CustomerFactory(name="缺席", institution=w.hx, territory=w.tx), px, "A")
-    w.c_short = classed(CustomerFactory(name="不足", institution=w.hx, territory=w.tx), px, "B")
-    w.c_void = classed(CustomerFactory(name="取消", institution=w.hx, territory=w.tx), px, "C")
+    w.c_missing = classify(CustomerFactory(name="缺席", institution=w.hx, territory=w.tx), px, "A")
+    w.c_short = classify(CustomerFactory(name="不足", institution=w.hx, territory=w.tx), px, "B")
+    w.c_void = classify(CustomerFactory(name="取消", institution=w.hx, territory=w.tx), px, "C")
     for day in (2, 9, 16, 23):
         call(w.tx, [w.cx], day=day)
     call(w.tx, [w.c_short], day=5)
@@ -243,7 +230,7 @@ def test_in_a_quarter_the_why_list_shows_targets_never_visited(figures, login):
 
 def test_a_target_aligned_after_the_periods_first_day_is_not_listed(figures, login):
     late = CustomerFactory(name="后来", institution=figures.hx)
-    classed(late, figures.px, "A")
+    classify(late, figures.px, "A")
     late.alignments.create(territory=figures.tx, valid_from=datetime.date(2026, 3, 2))
     names = {c.name for c in page(login, figures.rep_x).context["missing"]}
     assert "后来" not in names
@@ -278,11 +265,11 @@ def count_queries(client, **query):
 
 def grow(figures):
     for i in range(8):
-        customer = classed(
+        customer = classify(
             CustomerFactory(institution=figures.hx, territory=figures.tx), figures.px, "ABCD"[i % 4]
         )
         call(figures.tx, [customer, figures.cx], day=1 + i)
-        other = classed(
+        other = classify(
             CustomerFactory(institution=figures.hy, territory=figures.ty), figures.px, "B"
         )
         call(figures.ty, [other], day=1 + i)

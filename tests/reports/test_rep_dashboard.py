@@ -17,8 +17,7 @@ from customers.models import CustomerKind
 from reports import engine, selectors
 from reports.models import ClassSnapshot
 from reports.periods import parse
-from tests.factories import CustomerFactory, ProductFactory
-from tests.reports.test_pages import classed
+from tests.factories import CustomerFactory, ProductFactory, classify
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +54,11 @@ def march(world):
     px = ProductFactory()
     w.tx.team.products.add(px)
     w.ty.team.products.add(px)
-    classed(w.cx, px, "A")
-    classed(w.cy, px, "A")
+    classify(w.cx, px, "A")
+    classify(w.cy, px, "A")
 
     def prescriber(name, klass):
-        return classed(CustomerFactory(name=name, institution=w.hx, territory=w.tx), px, klass)
+        return classify(CustomerFactory(name=name, institution=w.hx, territory=w.tx), px, klass)
 
     def non_prescriber(name, group):
         return CustomerFactory(
@@ -76,7 +75,7 @@ def march(world):
     w.n1 = non_prescriber("院长", "N1")
     w.n2 = non_prescriber("医务处", "N2")
     w.n3 = non_prescriber("库管", "N3")
-    w.late = classed(CustomerFactory(name="后来", institution=w.hx), px, "A")
+    w.late = classify(CustomerFactory(name="后来", institution=w.hx), px, "A")
     w.late.alignments.create(territory=w.tx, valid_from=on(10))
     for day in (2, 9, 16, 23):
         call(w.tx, [w.cx], day)
@@ -352,7 +351,7 @@ def count(client, url, query):
 
 def grow(w):
     for i in range(12):
-        customer = classed(CustomerFactory(institution=w.hx, territory=w.tx), w.px, "ABCD"[i % 4])
+        customer = classify(CustomerFactory(institution=w.hx, territory=w.tx), w.px, "ABCD"[i % 4])
         call(w.tx, [customer, w.cx], 1 + i)
         CustomerFactory(
             institution=w.hx, territory=w.tx, kind=CustomerKind.NON_PRESCRIBER, role_group="N2"
