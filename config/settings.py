@@ -186,8 +186,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # Periodic jobs are declared here and loaded into django-celery-beat (admins can see and retime
-# them in the admin). Feature issues add their jobs; each entry is {"task", "schedule"}.
-CELERY_BEAT_SCHEDULE: dict = {
+# them in the admin) by `setup_periodic_tasks`; each entry is {"task", "crontab": {...}}. Not named
+# CELERY_BEAT_SCHEDULE: Celery would read that itself, and its scheduler cannot read "crontab".
+PERIODIC_JOBS: dict = {
     "sync: alignments that ended yesterday leave the reps (nightly)": {
         "task": "customers.tasks.log_ended_alignments",
         "crontab": {"minute": "5", "hour": "0"},

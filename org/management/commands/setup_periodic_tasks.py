@@ -1,4 +1,4 @@
-"""Load the periodic jobs declared in settings.CELERY_BEAT_SCHEDULE into django-celery-beat.
+"""Load the periodic jobs declared in settings.PERIODIC_JOBS into django-celery-beat.
 
 Each entry: name -> {"task": "app.tasks.name", "crontab": {"minute": "0", "hour": "2", ...}}.
 A job admins retimed in the admin keeps their timing; new jobs are added, none is deleted.
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         created = 0
-        for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        for name, entry in settings.PERIODIC_JOBS.items():
             if PeriodicTask.objects.filter(name=name).exists():
                 continue
             crontab, _ = CrontabSchedule.objects.get_or_create(
@@ -26,5 +26,5 @@ class Command(BaseCommand):
             created += 1
         self.stdout.write(
             f"Periodic jobs: {created} created, "
-            f"{len(settings.CELERY_BEAT_SCHEDULE) - created} already there."
+            f"{len(settings.PERIODIC_JOBS) - created} already there."
         )
