@@ -7,7 +7,6 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions
-from rest_framework.pagination import CursorPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -40,35 +39,6 @@ def exception_handler(exc, context):
     else:
         response.data = {"detail": str(data), "errors": {}}
     return response
-
-
-class Pagination(CursorPagination):
-    """`{"results": [...], "next": url|null}`; `page_size` up to 500."""
-
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-    ordering = ("created_at", "id")
-
-    def get_ordering(self, request, queryset, view):
-        """Creation order; the primary key alone for models without `created_at`."""
-        names = {field.name for field in queryset.model._meta.get_fields()}
-        return self.ordering if "created_at" in names else ("pk",)
-
-    def get_paginated_response(self, data):
-        from rest_framework.response import Response
-
-        return Response({"results": data, "next": self.get_next_link()})
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["results", "next"],
-            "properties": {
-                "results": schema,
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-            },
-        }
 
 
 ERROR_STATUSES = {

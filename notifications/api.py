@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import Pagination
+from core.pagination import Pagination
 from org import sync
 
 from . import services

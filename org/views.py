@@ -10,22 +10,9 @@ from django.views.decorators.http import require_POST
 
 from core.ids import int_or_404
 from core.net import safe_next
-from customers.selectors import territory_customer_counts
 
 from . import services
 from .models import ApiToken, Language
-
-
-@login_required
-def home(request):
-    """Today: the user's territories at a glance and a search to find a customer."""
-    return render(
-        request,
-        "org/home.html",
-        {
-            "territories": territory_customer_counts(request.user),
-        },
-    )
 
 
 @require_POST

@@ -14,7 +14,6 @@ from calls import selectors as call_selectors
 from calls.forms import CustomerSearchForm
 from calls.services import can_log_calls
 from customers.selectors import territory_customer_counts
-from org import views as org_views
 
 from . import selectors
 from .models import TargetClass
@@ -29,7 +28,14 @@ def home(request):
     """The landing page: a rep's Today; everybody else's overview."""
     if request.user.is_rep:
         return today(request)
-    return org_views.home(request)
+    return overview(request)
+
+
+def overview(request):
+    """Everybody but a rep: their territories at a glance and a search to find a customer."""
+    return render(
+        request, "org/home.html", {"territories": territory_customer_counts(request.user)}
+    )
 
 
 def _state(done, required):

@@ -11,11 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from customers.models import AdoptionStage, Alignment
-from org.models import Product, Territory, in_force_on
-from org.selectors import working_days
-
-from .models import (
+from calls.models import (
     Call,
     CallAttendee,
     CallMaterial,
@@ -28,6 +24,9 @@ from .models import (
     Material,
     MaterialKind,
 )
+from customers.models import AdoptionStage, Alignment
+from org.models import Product, Territory, in_force_on
+from org.selectors import working_days
 
 KEY_MESSAGES = {
     "ONC": [

@@ -241,10 +241,10 @@ class Demo:
             "alignments": len(alignments),
             "measures": len(measures),
         }
-        from calls.demo import seed_calls  # calls builds on org and customers
+        from demo.calls import seed_calls
 
         counts.update(seed_calls(self.rng))
-        from plans.demo import seed_plans  # plans build on calls and reports
+        from demo.plans import seed_plans
 
         counts.update(seed_plans(self.rng))
         from reports.engine import recompute  # the figures the nightly job would compute
