@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from org.admin import ScopedAdminMixin
+from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 
 from .models import (
     Amendment,
@@ -48,26 +48,27 @@ class MaterialAdmin(SimpleHistoryAdmin):
     list_select_related = ("product",)
 
 
-class AttendeeInline(admin.TabularInline):
+class AttendeeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CallAttendee
     extra = 0
     autocomplete_fields = ("customer",)
 
 
-class CallProductInline(admin.TabularInline):
+class CallProductInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CallProduct
     extra = 0
     filter_horizontal = ("key_messages",)
 
 
-class CallMaterialInline(admin.TabularInline):
+class CallMaterialInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CallMaterial
     extra = 0
 
 
 @admin.register(Call)
-class CallAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
-    """Read here, change through the product (the rules — lock, scope, limits — live there)."""
+class CallAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Read here, change through the product (the rules — lock, scope, limits, the sync's
+    version and change log — live in calls.services)."""
 
     list_display = ("date", "start_time", "rep", "territory", "institution", "status", "is_pim")
     list_filter = ("status", "channel", "is_pim", "territory__district", "territory__team")
@@ -86,7 +87,7 @@ class CallAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CoachingComment)
-class CoachingCommentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CoachingCommentAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("call", "author", "created_at")
     search_fields = ("text", "author__username", "author__name")
     list_select_related = ("call__institution", "author")
@@ -94,7 +95,7 @@ class CoachingCommentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("call", "requested_by", "status", "decided_by", "created_at")
     list_filter = ("status",)
     search_fields = ("reason", "requested_by__username", "requested_by__name")

@@ -22,7 +22,7 @@ class ReadOnlyAdminMixin:
     """Records written only by their services (which keep derived data in line): shown, never
     added, changed or deleted in the admin."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # obj: inlines are asked with the parent
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -1,5 +1,7 @@
 """The Django admin: every model is registered, searchable, and scoped for non-superusers."""
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -66,3 +68,29 @@ def test_a_staff_dm_sees_only_their_district_in_the_admin(client, world):
     assert "王建国" in page
     assert "李明" not in page
     assert detail.status_code == 302  # Django admin: "doesn't exist. Perhaps it was deleted?"
+
+
+@pytest.mark.parametrize("model", ["call", "amendment", "coachingcomment"])
+def test_calls_are_read_in_the_admin_and_changed_only_through_the_product(client, world, model):
+    """A call's rules (lock after the grace period, scope, sample limits, the sync's version and
+    change log) live in calls.services: the admin shows calls, amendments and coaching, and
+    offers neither add nor change nor delete."""
+    from calls.models import Call
+
+    call = Call.objects.create(
+        territory=world.tx,
+        rep=world.rep_x,
+        institution=world.cx.institution,
+        date=datetime.date(2026, 11, 2),
+    )
+    world.admin.is_superuser = world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)
+
+    assert client.get(reverse(f"admin:calls_{model}_add")).status_code == 403
+    if model == "call":
+        page = client.get(reverse("admin:calls_call_change", args=[call.pk]))
+        assert page.status_code == 200
+        assert b'name="_save"' not in page.content
+        assert client.post(reverse("admin:calls_call_delete", args=[call.pk])).status_code == 403
+        assert Call.objects.filter(pk=call.pk).exists()
