@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from tests.factories import (
     ProductFactory,
     classify,
 )
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -528,13 +528,6 @@ def test_amend_mode_opens_every_section(cw, login):
 
 
 # --- queries ------------------------------------------------------------------------------
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def grow(cw, n):

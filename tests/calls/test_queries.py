@@ -2,22 +2,14 @@
 whatever the amount of data (no N+1)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.models import Call, CallStatus, CoachingComment
 from tests.calls.factories import make_call
 from tests.factories import CustomerFactory, DepartmentFactory, InstitutionFactory
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def add_calls(cw, n):

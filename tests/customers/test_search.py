@@ -4,14 +4,13 @@ list, the API and the type-ahead endpoint of Today and "log a call"; scoped; bad
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers import services
 from customers.models import ClassCause, ClassHistory, ClassSource, Customer
 from customers.pinyin import search_keys
 from tests.factories import CustomerFactory, DepartmentFactory, ProductFactory
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -227,12 +226,6 @@ def add_people(world, n):
         CustomerFactory(
             name=f"李建{i}", institution=world.hx, department=department, territory=world.tx
         )
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("persona", ["rep_x", "dm_x", "admin"])

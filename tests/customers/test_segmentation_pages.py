@@ -7,8 +7,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from customers import segmentation_views, services
 from customers.models import ClassHistory, Reclassification, Threshold
 from customers.selectors import class_on
 from tests.factories import CustomerFactory, ProductFactory
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -374,13 +373,6 @@ def add_measured(seg, n):
             support=i % 15,
             valid_from=D(2026, 2, 1),
         )
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize(
