@@ -106,8 +106,9 @@ def logging_config(log_format: str = "json", level: str = "INFO") -> dict:
             # runserver's request lines: our access log (core.middleware) says the same.
             "django.server": {**through_root, "level": "WARNING"},
             "gunicorn.error": {**through_root, "level": "INFO"},
-            # gunicorn's access log is off (config/gunicorn.py); if turned on, same format.
-            "gunicorn.access": {**through_root, "level": "INFO"},
+            # Off: the product's access line (core.middleware) says more, with the request id.
+            # (gunicorn writes it whenever it is given a logging config, whatever --access-logfile.)
+            "gunicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
             "celery": {**through_root, "level": level},
         },
     }

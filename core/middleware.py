@@ -5,6 +5,7 @@ import logging
 import time
 
 from django.utils.functional import empty
+from django.utils.log import log_response
 
 from .logging import REQUEST_ID_HEADER, clean_request_id, request_id_var
 from .net import client_ip
@@ -41,6 +42,16 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            if response.status_code >= 400:
+                # Django logs a 4xx/5xx answered without an exception (django.request) after
+                # the middleware, where the id is gone: log it here, with the id, as it would.
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
             self.log(request, response, start)
             return response
         finally:

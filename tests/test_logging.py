@@ -78,6 +78,9 @@ def test_records_logged_during_a_request_carry_its_id(client, json_logs, monkeyp
     warning = next(r for r in records if r["logger"] == "core.health")
     assert warning["request_id"] == "lb-probe-7"
     assert warning["level"] == "WARNING"
+    (django_line,) = [r for r in records if r["logger"] == "django.request"]  # once, with the id
+    assert django_line["message"] == "Service Unavailable: /readyz"
+    assert django_line["request_id"] == "lb-probe-7"
     assert access_lines(records)[0]["status"] == 503  # a failing probe is logged
 
 
