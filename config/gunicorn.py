@@ -10,12 +10,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # read before -
 
 from config.settings import LOGGING
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+bind = "0.0.0.0:8000"
 # WEB_CONCURRENCY (gunicorn's own variable) sets the number of worker processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+timeout = 60
 accesslog = None
 errorlog = "-"
 logconfig_dict = LOGGING
 # Behind a proxy the scheme comes from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER in settings).
 forwarded_allow_ips = "*"
+# No control socket: nothing here uses it, and the unprivileged user has no writable $HOME.
+control_socket_disable = True
