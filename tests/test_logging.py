@@ -62,6 +62,16 @@ def test_a_request_logs_one_json_access_line_with_its_request_id(world, login, j
     assert "s3cret" not in json.dumps(records)
 
 
+def test_an_api_request_with_a_token_logs_its_user(world, api, json_logs):
+    response = api(world.rep_x).get("/api/v1/me/", HTTP_X_REQUEST_ID="app-4-2")
+
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "app-4-2"
+    (line,) = access_lines(json_logs())
+    assert line["user_id"] == world.rep_x.pk
+    assert line["request_id"] == "app-4-2"
+
+
 def test_records_logged_during_a_request_carry_its_id(client, json_logs, monkeypatch):
     from core import health
 
