@@ -1,12 +1,14 @@
 """Settings, the Celery app and the periodic jobs loaded into django-celery-beat."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
@@ -39,6 +41,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     result = deploy_check(env)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    # Nothing silenced either (no SILENCED_SYSTEM_CHECKS).
+    assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 def test_the_development_key_is_flagged_by_the_deploy_check(tmp_path):
@@ -80,3 +84,21 @@ def test_beat_reads_no_schedule_it_cannot_parse():
     """The periodic jobs live in the database (django-celery-beat); Celery's own beat_schedule
     stays empty, so beat starts without a traceback per job."""
     assert app.conf.beat_schedule == {}
+
+
+@pytest.mark.django_db
+def test_beat_is_healthy_while_it_sends_periodic_jobs(settings):
+    """The beat container's health check (docker-compose.yml): a job sent lately, or exit 1."""
+    call_command("setup_periodic_tasks")
+    with pytest.raises(CommandError, match="no periodic job since ever"):
+        call_command("beat_health")  # beat never ran
+
+    task = PeriodicTask.objects.get(task="core.tasks.sweep_outbox")
+    task.last_run_at = timezone.now() - dt.timedelta(minutes=11)
+    task.save()
+    with pytest.raises(CommandError):
+        call_command("beat_health", "--max-age", "600")  # stuck for 11 minutes
+
+    task.last_run_at = timezone.now() - dt.timedelta(minutes=1)
+    task.save()
+    call_command("beat_health", "--max-age", "600")
