@@ -19,7 +19,9 @@ Environment (all optional):
     LOAD_SECONDS=120        duration of the measured window (after the logins)
     LOAD_REPS=50            virtual reps (the seed has 12 per --scale)
     LOAD_SCALE              seed_demo --scale of the template, default 5 (60 reps) or more
-    LOAD_THINK=1.0          mean pause of a rep between two actions, seconds (uniform 0.5–1.5×)
+    LOAD_THINK=2.0          mean pause of a rep between two actions, seconds (uniform 0.5–1.5×;
+                            0.3× between two keystrokes of the search): a rep tapping on every
+                            1–3 s, far busier than one in the field; 0 for a saturation test
     LOAD_LOG_SHARE=0.5      share of a rep's rounds that end with logging a call
     LOAD_GUNICORN_WORKERS   default 2 × cores + 1
     LOAD_GUNICORN_THREADS=1 1: sync workers; more: gthread workers
@@ -79,7 +81,7 @@ class Config:
     def __init__(self):
         self.seconds = env_float("LOAD_SECONDS", 120)
         self.reps = env_int("LOAD_REPS", 50)
-        self.think = env_float("LOAD_THINK", 1.0)
+        self.think = env_float("LOAD_THINK", 2.0)
         self.log_share = env_float("LOAD_LOG_SHARE", 0.5)
         self.cores = os.cpu_count() or 1
         self.workers = env_int("LOAD_GUNICORN_WORKERS", 2 * self.cores + 1)
@@ -638,6 +640,7 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)  # also when started in the background (SIG_IGN)
     config.var_dir.mkdir(parents=True, exist_ok=True)
     print(f"Load database {config.database_url} (recreated), Redis {config.redis_url}", flush=True)
     try:
@@ -647,6 +650,7 @@ def main():
             print(f"Only {len(team)} reps with customers in the seed; running with them")
         queue_length(config.redis_url, drop=True)  # tasks of an earlier, interrupted run
         stack = Stack(config, env)
+        print(f"Starting gunicorn ({config.workers} workers) on {stack.base}", flush=True)
         stack.start()
         results = Results()
         ready, go = threading.Semaphore(0), threading.Event()
@@ -665,6 +669,7 @@ def main():
             )
             for i, (username, customers) in enumerate(team)
         ]
+        print(f"{len(reps)} reps signing in", flush=True)
         for rep in reps:
             rep.start()
         for _rep in reps:
@@ -676,6 +681,7 @@ def main():
         start = time.monotonic()
         for rep in reps:
             rep.deadline = start + config.seconds
+        print(f"Measuring for {config.seconds:g} s", flush=True)
         go.set()
         for rep in reps:
             rep.join()
