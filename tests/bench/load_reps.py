@@ -452,35 +452,46 @@ class Rep(threading.Thread):
         self.go.wait()
         if self.login_error:
             return
-        while time.monotonic() < self.deadline and not self.stop.is_set():
+        while not self.over():
             self.round()
 
+    def over(self):
+        return self.stop.is_set() or time.monotonic() >= self.deadline
+
     def round(self):
-        """Today, the search (two keystrokes), a customer's profile, and sometimes a call."""
+        """Today, the search (two keystrokes), a customer's profile, and sometimes a call; each
+        step only while the measured window lasts."""
         customer_id, name, name_en = self.rng.choice(self.customers)
-        self.request("today", "GET", "/")
-        self.think()
         if self.rng.random() < 0.5 or not name_en:
             typed = name[:2]  # hanzi: surname and first given character
         else:
             typed = name_en.split()[0].lower()[:3]  # pinyin of the surname
-        self.request("search", "GET", "/calls/search/", params={"q": typed[:1]})
-        self.think(0.3)
-        self.request("search", "GET", "/calls/search/", params={"q": typed})
-        self.think()
-        self.request("customer", "GET", f"/customers/{customer_id}/")
-        self.think()
-        if time.monotonic() >= self.deadline or self.rng.random() >= self.config.log_share:
-            return
-        if self.rng.random() < 0.5:
-            self.log_in_browser(customer_id)
-        else:
-            self.log_from_tablet(customer_id)
-        self.think()
+        steps = [
+            lambda: self.request("today", "GET", "/"),
+            lambda: self.think(),
+            lambda: self.request("search", "GET", "/calls/search/", params={"q": typed[:1]}),
+            lambda: self.think(0.3),
+            lambda: self.request("search", "GET", "/calls/search/", params={"q": typed}),
+            lambda: self.think(),
+            lambda: self.request("customer", "GET", f"/customers/{customer_id}/"),
+            lambda: self.think(),
+        ]
+        if self.rng.random() < self.config.log_share:
+            if self.rng.random() < 0.5:
+                steps.append(lambda: self.log_in_browser(customer_id))
+            else:
+                steps.append(lambda: self.log_from_tablet(customer_id))
+            steps.append(lambda: self.think())
+        for step in steps:
+            if self.over():
+                return
+            step()
 
     def log_in_browser(self, customer_id):
         if self.request("call_form", "GET", "/calls/new/", params={"customer": customer_id}):
-            self.think()
+            self.think()  # filling the form in
+            if self.over():
+                return
             now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
             marker = self.marker()
             response = self.request(
