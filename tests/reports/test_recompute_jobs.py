@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from calls.models import Call, CallAttendee
 from org.models import District, Territory
@@ -284,14 +284,19 @@ def test_a_job_whose_tasks_keep_getting_lost_fails_instead_of_running_for_ever(
         assert services.recompute_jobs_sweep(now=now) == 1
         job.refresh_from_db()
         assert job.status == "running"
+    company.admin.language = "zh-hans"
+    company.admin.save()
+    page = login(company.admin).get(f"/reports/settings/recompute/{job.pk}/")
+    assert "尚未完成的地区已重新发送" in page.content.decode()
     now += datetime.timedelta(seconds=django_settings.RECOMPUTE_JOB_STALE_AFTER + 60)
-    assert services.recompute_jobs_sweep(now=now) == 0
+    with translation.override("en"):  # the worker's language
+        assert services.recompute_jobs_sweep(now=now) == 0
 
     job.refresh_from_db()
     assert job.status == "failed" and job.finished_at
     assert "workers were lost" in job.error
     page = login(company.admin).get(f"/reports/settings/recompute/{job.pk}/")
-    assert "The recompute failed" in page.content.decode()
+    assert "重新计算失败" in page.content.decode()
 
 
 def test_a_killed_nightly_recompute_is_resumed_too(company, monkeypatch):
