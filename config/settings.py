@@ -179,7 +179,39 @@ else:
     CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
     CELERY_RESULT_BACKEND = f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
 CELERY_TIMEZONE = TIME_ZONE
+# A worker killed mid-task loses nothing: a task is acknowledged once it has run (acks_late), and
+# one whose worker process died (SIGKILL, out of memory) goes back to the queue instead of being
+# acknowledged as failed. Every task may therefore run twice; they are idempotent (the recompute
+# jobs record each district done in the district's own transaction, reports/services.py).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker reserves one task at a time, so tasks a killed worker held are few and the others
+# stay in the queue for the workers still alive.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits of every task (seconds): at the soft one the task gets an exception (its
+# transaction rolls back, its job fails with the error), at the hard one its process is killed.
+# One district's recompute takes seconds; the longest nightly job (reclassifying every product)
+# about a minute per 600,000 customers.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = env.int(
+    "CELERY_TASK_TIME_LIMIT", default=max(11 * 60, CELERY_TASK_SOFT_TIME_LIMIT + 60)
+)
+# Redis hands an unacknowledged task to another worker after the visibility timeout (its
+# default, one hour, left a killed worker's tasks waiting that long). It must exceed the hard
+# time limit, or a task still running would be delivered a second time.
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60
+)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# A "recompute now" (or nightly) job none of whose districts finished for this long has lost its
+# tasks (a worker killed with no redelivery, a task past its hard time limit): the beat job
+# reports.tasks.sweep_recompute_jobs sends its unfinished districts again, up to
+# RECOMPUTE_JOB_MAX_RESENDS times in a row without progress, then marks it failed.
+RECOMPUTE_JOB_STALE_AFTER = env.int(
+    "RECOMPUTE_JOB_STALE_AFTER", default=CELERY_VISIBILITY_TIMEOUT + 60
+)
+RECOMPUTE_JOB_MAX_RESENDS = env.int("RECOMPUTE_JOB_MAX_RESENDS", default=3)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Degrade, don't die: a send that finds the broker down fails fast and goes to the outbox
 # (core/outbox.py), swept every minute; it must not hold a request for the default retries.
@@ -210,6 +242,10 @@ PERIODIC_JOBS: dict = {
     "recompute compliance (nightly)": {
         "task": "reports.tasks.recompute_nightly",
         "crontab": {"minute": "0", "hour": "2"},
+    },
+    "recompute jobs: resume the ones that lost their workers (every 5 minutes)": {
+        "task": "reports.tasks.sweep_recompute_jobs",
+        "crontab": {"minute": "*/5"},
     },
     "outbox: send the tasks kept while the broker was down (every minute)": {
         "task": "core.tasks.sweep_outbox",
@@ -287,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "TargetClassEnum": "reports.models.TargetClass",
         "KlassEnum": "customers.models.Klass",
         "PrescriberKlassEnum": ["A", "B", "C", "D"],
+        "JobStatusEnum": "customers.models.JobStatus",
     },
 }
 

@@ -53,6 +53,11 @@ api_v1 = [
     ),
     path("reports/compliance/", reports_api.ComplianceReportView.as_view(), name="compliance"),
     path("reports/recompute/", reports_api.RecomputeView.as_view(), name="recompute"),
+    path(
+        "reports/recompute/<str:id>/",
+        reports_api.RecomputeJobView.as_view(),
+        name="recompute-job",
+    ),
     *router.urls,
 ]
 

@@ -34,6 +34,14 @@ class ActivitySnapshotAdmin(SnapshotAdmin):
 
 @admin.register(RecomputeJob)
 class RecomputeJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("period", "status", "batches_done", "batches", "rows", "created_at")
+    list_display = (
+        "period",
+        "status",
+        "batches_done",
+        "batches",
+        "rows",
+        "resends",
+        "created_at",
+    )
     list_filter = ("status", "period")
     search_fields = ("period", "error")

@@ -3,17 +3,18 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import outbox
+from core.ids import uuid_or_404
 from org.api import IsAdmin, ScopedViewSet
 from org.models import District, Region, Territory
 
-from . import engine, selectors, services
-from .models import Requirement
+from . import selectors, services
+from .models import RecomputeJob, RecomputeJobStatus, Requirement
 from .periods import parse
 
 SYNC_LIMIT = 500  # territories recomputed within the request; beyond, the workers share it
@@ -146,29 +147,74 @@ class ComplianceReportView(APIView):
         return Response(report)
 
 
+RECOMPUTE_JOB = inline_serializer(
+    "RecomputeJob",
+    {
+        "job": serializers.UUIDField(help_text="The job's id, polled at reports/recompute/{id}/."),
+        "period": serializers.CharField(),
+        "status": serializers.ChoiceField(
+            choices=RecomputeJobStatus.choices,
+            help_text="queued (not started), running, done (every district recomputed) or "
+            "failed (see error; the districts done keep their new figures, starting again is "
+            "safe).",
+        ),
+        "progress": serializers.FloatField(help_text="Share of the districts done, 0–1."),
+        "districts": serializers.IntegerField(),
+        "districts_done": serializers.IntegerField(),
+        "rows": serializers.IntegerField(help_text="Class rows written so far."),
+        "error": serializers.CharField(allow_blank=True),
+        "created_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+def recompute_job_data(job) -> dict:
+    return {
+        "job": job.pk,
+        "period": job.period,
+        "status": job.status,
+        "progress": job.progress,
+        "districts": job.batches,
+        "districts_done": job.batches_done,
+        "rows": job.rows,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
 class RecomputeView(APIView):
-    """Admins: recompute a period now — within the request for up to 500 territories, else
-    shared out to the workers (202)."""
+    """Admins: recompute a period now. Always 202 with the job to poll: within the request for
+    up to 500 territories (the answer then says done), else shared out to the workers, district
+    by district (a job whose workers are lost is resumed by a beat job)."""
 
     permission_classes = [permissions.IsAuthenticated, IsAdmin]
 
     @extend_schema(
         request=inline_serializer("RecomputeRequest", {"period": serializers.CharField()}),
-        responses=inline_serializer(
-            "RecomputeAnswer",
-            {"period": serializers.CharField(), "status": serializers.CharField()},
-        ),
+        responses={202: RECOMPUTE_JOB},
     )
     def post(self, request):
         query = PeriodQuery(data=request.data)
         query.is_valid(raise_exception=True)
-        period = query.validated_data["period"]
-        if Territory.objects.count() <= SYNC_LIMIT:
-            rows = services.compliance_recompute(period=period)
-            return Response({"period": period.key, "status": "done", "rows": rows})
-        from .tasks import recompute_district
+        job = services.recompute_job_start(by=request.user, period=query.validated_data["period"])
+        return Response(recompute_job_data(job), status=status.HTTP_202_ACCEPTED)
 
-        for batch in engine.district_batches():
-            for district_id in batch:
-                outbox.send(recompute_district, period.key, str(district_id))
-        return Response({"period": period.key, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+class RecomputeJobView(APIView):
+    """Admins: a recompute job's status and progress (0–1)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsAdmin]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
+            )
+        ],
+        responses={200: RECOMPUTE_JOB},
+    )
+    def get(self, request, **kwargs):
+        job = get_object_or_404(RecomputeJob, pk=uuid_or_404(kwargs["id"]))
+        return Response(recompute_job_data(job))

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from customers.models import BatchJob, JobStatus
-from org.models import ScopedQuerySet, Team, Territory
+from org.models import District, ScopedQuerySet, Team, Territory
 
 
 class TargetClass(models.TextChoices):
@@ -168,12 +168,19 @@ RecomputeJobStatus = JobStatus  # the same states as a reclassification
 
 
 class RecomputeJob(BatchJob):
-    """An admin's "recompute now" of a period: one batch per district, with its progress."""
+    """A recompute of a period (an admin's "recompute now", or the nightly one: no one started
+    it): one batch per district, with its progress. Its districts (`RecomputeJobDistrict`) say
+    which are done, so that a task delivered again, or sent again by the sweep after a worker
+    was lost, does only what is left."""
 
     period = models.CharField(_("period"), max_length=7)
     batches = models.PositiveIntegerField(_("districts"), default=0)
     batches_done = models.PositiveIntegerField(_("districts done"), default=0)
     rows = models.PositiveIntegerField(_("class rows written"), default=0)
+    # The last sign of life: created, a district done, or its unfinished districts sent again.
+    progressed_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    # How many times in a row the sweep sent its unfinished districts again with no progress.
+    resends = models.PositiveSmallIntegerField(_("resent"), default=0)
 
     class Meta(BatchJob.Meta):
         verbose_name = _("recompute job")
@@ -181,3 +188,31 @@ class RecomputeJob(BatchJob):
 
     def __str__(self):
         return f"{self.period} {self.get_status_display()} {self.progress:.0%}"
+
+
+class RecomputeJobDistrict(models.Model):
+    """One district of a recompute job: done (with the class rows it wrote) once its snapshots
+    are committed — in the same transaction, so a district is never counted twice nor lost."""
+
+    job = models.ForeignKey(
+        RecomputeJob,
+        verbose_name=_("recompute job"),
+        on_delete=models.CASCADE,
+        related_name="parts",
+    )
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), on_delete=models.CASCADE, related_name="+"
+    )
+    rows = models.PositiveIntegerField(_("class rows written"), default=0)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("district of a recompute job")
+        verbose_name_plural = _("districts of recompute jobs")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "district"], name="recompute_job_district_once"),
+        ]
+        indexes = [models.Index(fields=["job", "done_at"], name="recompute_job_district_todo")]
+
+    def __str__(self):
+        return f"{self.job_id} {self.district_id} {'done' if self.done_at else 'to do'}"

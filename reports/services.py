@@ -160,11 +160,10 @@ def recompute_job_start(*, by: User, period: Period):
     from org.models import Territory
 
     from .api import SYNC_LIMIT
-    from .models import RecomputeJob
 
     _admin_only(by)
-    district_ids = [pk for batch in engine.district_batches() for pk in batch]
-    job = RecomputeJob.objects.create(period=period.key, created_by=by, batches=len(district_ids))
+    job = _recompute_job_create(by=by, period=period)
+    district_ids = list(job.parts.order_by("district_id").values_list("district_id", flat=True))
     if not district_ids:
         _recompute_job_finish(job.pk)
     elif Territory.objects.count() <= SYNC_LIMIT:
@@ -174,15 +173,65 @@ def recompute_job_start(*, by: User, period: Period):
         except Exception:  # the job shows it failed; the districts done keep their new figures
             logging.getLogger(__name__).exception("recompute job %s failed", job.pk)
     else:
-        from .tasks import recompute_job_district as task
-
-        def send():
-            for district_id in district_ids:
-                outbox.send(task, str(job.pk), str(district_id))
-
-        transaction.on_commit(send)
+        transaction.on_commit(lambda: _recompute_job_send(job.pk, district_ids))
     job.refresh_from_db()
     return job
+
+
+def recompute_job_queue(*, period: Period):
+    """The nightly recompute of `period`: a job no one started, one task per district (the
+    workers share them; the sweep resumes the job if they are lost)."""
+    job = _recompute_job_create(by=None, period=period)
+    district_ids = list(job.parts.order_by("district_id").values_list("district_id", flat=True))
+    if district_ids:
+        _recompute_job_send(job.pk, district_ids)
+    else:
+        _recompute_job_finish(job.pk)
+    return job
+
+
+@transaction.atomic
+def _recompute_job_create(*, by, period: Period):
+    """A queued job of `period` with one part to do per district (the districts of now: one
+    added later waits for the next recompute)."""
+    from django.utils import timezone
+
+    from org.models import District
+
+    from .models import RecomputeJob, RecomputeJobDistrict
+
+    district_ids = list(District.objects.order_by("pk").values_list("pk", flat=True))
+    job = RecomputeJob.objects.create(
+        period=period.key, created_by=by, batches=len(district_ids), progressed_at=timezone.now()
+    )
+    RecomputeJobDistrict.objects.bulk_create(
+        [RecomputeJobDistrict(job=job, district_id=pk) for pk in district_ids]
+    )
+    return job
+
+
+def recompute_nightly() -> list:
+    """The nightly recompute: a job per period (this and last month and quarter), except a
+    period whose nightly job is still queued or running (this task delivered again: the sweep
+    resumes that job). Returns the jobs started."""
+    from .models import RecomputeJob, RecomputeJobStatus
+
+    busy = set(
+        RecomputeJob.objects.filter(
+            created_by__isnull=True,
+            status__in=(RecomputeJobStatus.QUEUED, RecomputeJobStatus.RUNNING),
+        ).values_list("period", flat=True)
+    )
+    return [
+        recompute_job_queue(period=period) for period in nightly_periods() if period.key not in busy
+    ]
+
+
+def _recompute_job_send(job_id, district_ids):
+    from .tasks import recompute_job_district as task
+
+    for district_id in district_ids:
+        outbox.send(task, str(job_id), str(district_id))
 
 
 def _recompute_job_finish(job_id):
@@ -198,30 +247,111 @@ def _recompute_job_finish(job_id):
     ).update(status=RecomputeJobStatus.DONE, finished_at=timezone.now())
 
 
-def recompute_job_district(*, job_id, district_id) -> None:
-    """One district's batch of a recompute job, counted in its progress; a failure fails the
-    job (with the error) and is raised for the worker to report."""
+def recompute_job_district(*, job_id, district_id) -> bool:
+    """One district's batch of a recompute job, counted in its progress. Idempotent: the
+    district's snapshots and its mark "done" commit together, and a district already done is
+    left alone — a task delivered twice (its worker was killed after the commit) or sent again
+    by the sweep does nothing. Returns whether it recomputed. A failure fails the job (with the
+    error) and is raised for the worker to report; the district stays to do."""
     from django.db.models import F
     from django.utils import timezone
 
-    from .models import RecomputeJob, RecomputeJobStatus
+    from .models import RecomputeJob, RecomputeJobDistrict, RecomputeJobStatus
     from .periods import parse
 
-    job = RecomputeJob.objects.get(pk=job_id)
+    job = RecomputeJob.objects.filter(pk=job_id).first()
+    if job is None:  # deleted meanwhile
+        return False
     RecomputeJob.objects.filter(pk=job_id, status=RecomputeJobStatus.QUEUED).update(
         status=RecomputeJobStatus.RUNNING
     )
     try:
-        rows = engine.recompute_batch(period=parse(job.period), district_ids=[district_id])
+        with transaction.atomic():
+            # Two deliveries of one district take turns here; the second finds it done.
+            part = (
+                RecomputeJobDistrict.objects.select_for_update()
+                .filter(job_id=job_id, district_id=district_id)
+                .first()
+            )
+            if part is None or part.done_at is not None:
+                return False
+            rows = engine.recompute_batch(period=parse(job.period), district_ids=[district_id])
+            now = timezone.now()
+            part.rows, part.done_at = rows, now
+            part.save(update_fields=["rows", "done_at"])
+            RecomputeJob.objects.filter(pk=job_id).update(
+                batches_done=F("batches_done") + 1,
+                rows=F("rows") + rows,
+                progressed_at=now,
+                resends=0,
+            )
+            _recompute_job_finish(job_id)
     except Exception as error:
         RecomputeJob.objects.filter(pk=job_id).update(
             status=RecomputeJobStatus.FAILED, error=str(error), finished_at=timezone.now()
         )
         raise
-    RecomputeJob.objects.filter(pk=job_id).update(
-        batches_done=F("batches_done") + 1, rows=F("rows") + rows
+    return True
+
+
+def recompute_jobs_sweep(*, now=None) -> int:
+    """Resume the recompute jobs that lost their tasks (the beat job, every few minutes): a job
+    queued or running with no district done for RECOMPUTE_JOB_STALE_AFTER seconds gets its
+    unfinished districts sent again (those done are not redone; one sent twice is skipped).
+    After RECOMPUTE_JOB_MAX_RESENDS sends in a row without progress it is marked failed rather
+    than left "running" for ever. A job with nothing left to do is marked done. Returns how many
+    jobs were resumed."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import F, Q
+    from django.utils import timezone
+
+    from .models import RecomputeJob, RecomputeJobStatus
+
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.RECOMPUTE_JOB_STALE_AFTER)
+    stale = RecomputeJob.objects.filter(
+        Q(progressed_at__lt=stale_before)
+        | Q(progressed_at__isnull=True, created_at__lt=stale_before),
+        status__in=(RecomputeJobStatus.QUEUED, RecomputeJobStatus.RUNNING),
     )
-    _recompute_job_finish(job_id)
+    resumed = 0
+    for job in stale.order_by("created_at"):
+        # One sweep claims the job (two sweeps at once send its districts once).
+        claimed = RecomputeJob.objects.filter(
+            pk=job.pk, progressed_at=job.progressed_at, status=job.status
+        ).update(progressed_at=now, resends=F("resends") + 1)
+        if not claimed:
+            continue
+        todo = list(
+            job.parts.filter(done_at__isnull=True)
+            .order_by("district_id")
+            .values_list("district_id", flat=True)
+        )
+        if (not todo and job.parts.exists()) or not job.batches:
+            # Every district done (or deleted since): nothing is missing.
+            RecomputeJob.objects.filter(pk=job.pk).update(
+                status=RecomputeJobStatus.DONE, finished_at=now
+            )
+        elif not todo or job.resends + 1 > settings.RECOMPUTE_JOB_MAX_RESENDS:
+            # Sent again and again with no district done (or a job from before districts
+            # were recorded): it fails, and says so, instead of running for ever.
+            RecomputeJob.objects.filter(pk=job.pk).update(
+                status=RecomputeJobStatus.FAILED,
+                error=_(
+                    "Its workers were lost and sending its districts again did not help. "
+                    "Start it again."
+                ),
+                finished_at=now,
+            )
+        else:
+            logging.getLogger(__name__).warning(
+                "recompute job %s lost its workers: %d districts sent again", job.pk, len(todo)
+            )
+            _recompute_job_send(job.pk, todo)
+            resumed += 1
+    return resumed
 
 
 def compliance_recompute_territory(*, period: Period, territory_id) -> int:

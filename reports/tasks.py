@@ -5,6 +5,7 @@ from celery import shared_task
 
 @shared_task(acks_late=True)
 def recompute_district(period: str, district_id: str):
+    """One district's snapshots of a period, outside any job (tasks sent by earlier versions)."""
     from . import services
     from .periods import parse
 
@@ -13,15 +14,11 @@ def recompute_district(period: str, district_id: str):
 
 @shared_task
 def recompute_nightly():
-    """Fan out: one task per period and batch of districts, for the workers to share."""
-    from core import outbox
+    """One recompute job per period (this and last month and quarter), one task per district
+    for the workers to share; the sweep resumes a job whose tasks were lost."""
+    from . import services
 
-    from . import engine, services
-
-    for period in services.nightly_periods():
-        for batch in engine.district_batches():
-            for district_id in batch:
-                outbox.send(recompute_district, period.key, str(district_id))
+    services.recompute_nightly()
 
 
 @shared_task(acks_late=True)
@@ -39,3 +36,11 @@ def recompute_job_district(job_id: str, district_id: str):
     from . import services
 
     services.recompute_job_district(job_id=job_id, district_id=district_id)
+
+
+@shared_task
+def sweep_recompute_jobs():
+    """Beat: send again the unfinished districts of recompute jobs that lost their workers."""
+    from . import services
+
+    services.recompute_jobs_sweep()

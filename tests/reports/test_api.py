@@ -107,7 +107,7 @@ def test_only_admins_recompute(figures, api):
     response = api(figures.admin).post(
         "/api/v1/reports/recompute/", {"period": "2026-Q1"}, format="json"
     )
-    assert response.status_code == 200 and response.json()["status"] == "done"
+    assert response.status_code == 202 and response.json()["status"] == "done"
     assert (
         api(figures.admin)
         .post("/api/v1/reports/recompute/", {"period": "Q1"}, format="json")
