@@ -17,8 +17,6 @@ from . import selectors, services
 from .models import RecomputeJob, RecomputeJobStatus, Requirement
 from .periods import parse
 
-SYNC_LIMIT = 500  # territories recomputed within the request; beyond, the workers share it
-
 
 class RequirementSerializer(serializers.ModelSerializer):
     class Meta:

@@ -13,6 +13,10 @@ from . import engine
 from .models import Requirement
 from .periods import Period, current_periods
 
+# A "recompute now" of up to this many territories runs within the request; beyond, the workers
+# share it, one task per district.
+SYNC_LIMIT = 500
+
 
 @transaction.atomic
 def requirement_save(*, by: User, requirement: Requirement, **fields) -> Requirement:
@@ -158,8 +162,6 @@ def recompute_job_start(*, by: User, period: Period):
     (like `reports/recompute/`), else one Celery task per district (sent on commit). Returns the
     job, whose progress is the share of districts done."""
     from org.models import Territory
-
-    from .api import SYNC_LIMIT
 
     _admin_only(by)
     job = _recompute_job_create(by=by, period=period)

@@ -123,7 +123,7 @@ def lost_tasks(monkeypatch, django_capture_on_commit_callbacks):
                 monkeypatch.context() as patch,
                 django_capture_on_commit_callbacks(execute=False),
             ):
-                patch.setattr("reports.api.SYNC_LIMIT", 0)
+                patch.setattr("reports.services.SYNC_LIMIT", 0)
                 return services.recompute_job_start(by=admin, period=parse(PERIOD))
 
     return Lost()
@@ -166,7 +166,7 @@ def test_the_recompute_answer_carries_a_job_polled_to_done(company, api):
 def test_a_job_shared_out_to_the_workers_is_polled_from_queued_to_done(
     company, api, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("reports.api.SYNC_LIMIT", 0)
+    monkeypatch.setattr("reports.services.SYNC_LIMIT", 0)
     admin = api(company.admin)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -429,6 +429,6 @@ def test_without_redis_the_embedded_broker_stays_and_tasks_are_still_given_back(
 def test_the_sweep_is_a_periodic_job():
     from config.celery import app
 
-    tasks = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    tasks = {entry["task"] for entry in django_settings.PERIODIC_JOBS.values()}
     assert "reports.tasks.sweep_recompute_jobs" in tasks
     assert "reports.tasks.sweep_recompute_jobs" in app.tasks

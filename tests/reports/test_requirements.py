@@ -218,7 +218,7 @@ def test_recompute_defaults_to_this_month(world, login):
 def test_recompute_shares_out_to_workers_beyond_the_limit(
     world, login, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("reports.api.SYNC_LIMIT", 0)
+    monkeypatch.setattr("reports.services.SYNC_LIMIT", 0)
     client = login(world.admin)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
