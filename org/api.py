@@ -129,7 +129,18 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "username", "password", "name", "email", "role", "language", "is_active")
+        fields = (
+            "id",
+            "version",
+            "username",
+            "password",
+            "name",
+            "email",
+            "role",
+            "language",
+            "is_active",
+        )
+        read_only_fields = ("version",)
 
     @transaction.atomic  # a refused password saves nothing
     def save(self, **kwargs):
