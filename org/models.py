@@ -463,6 +463,8 @@ class ChangeLog(models.Model):
     scope_territory = models.UUIDField(_("territory"), null=True, blank=True)
     scope_district = models.UUIDField(_("district"), null=True, blank=True)
     scope_region = models.UUIDField(_("region"), null=True, blank=True)
+    # A user who held it (an absence's rep, a notification's reader); 0: nobody but admins.
+    scope_user = models.BigIntegerField(_("user"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
