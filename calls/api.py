@@ -6,18 +6,14 @@
   call (its fields, plus `detail` and `errors`) when the version is stale; every single-call
   response carries `ETag: "<version>"`.
 - A locked call, an illegal status change: 409. The rules themselves are calls.services'.
+  (The If-Match / ETag / idempotent-create machinery is core.api's, shared by every resource.)
 """
 
-import uuid
-
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers, status
 
+from core.api import SyncedWriteMixin
 from customers.models import AdoptionStage, Customer, Department, Institution
 from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -26,105 +22,6 @@ from org.models import Product, Role, Territory, User
 from . import services
 from .filters import CallFilter
 from .models import Call, CallSettings, KeyMessage, Material
-
-
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy("This change conflicts with the call's state.")
-    default_code = "conflict"
-
-
-class SyncedWriteMixin:
-    """What API.md asks of the writes of a synced resource. Idempotent create with a
-    client-supplied `id`: the same create again answers the existing object (200), also when
-    both copies arrive at the same moment; the id of an object with other content, or of one out
-    of the caller's scope, is a 409 — a viewset says how a stored object compares with a request
-    in `same_content(existing, sent)` (`sent`: the serializer's service keyword arguments).
-    Optimistic concurrency: `If-Match` becomes the services' `expected_version` (compared under
-    the row lock, in the writing transaction); their `Stale` is a 412 with the current object.
-    A service's `Conflict` (a locked call, an illegal state change) is a 409 with its message.
-    Every answer with a version carries its ETag."""
-
-    exists_message = gettext_lazy("An object with this id exists already.")
-    differs_message = gettext_lazy("An object with this id exists already, with other content.")
-
-    def same_content(self, existing, sent) -> bool:
-        raise NotImplementedError
-
-    def expected_version(self):
-        """The version `If-Match` names; None without one (or `*`); 0 — no record's version —
-        for a header that names none (a stale precondition, like any other mismatch)."""
-        header = self.request.headers.get("If-Match")
-        if not header or header.strip() == "*":
-            return None
-        version = _etag_version(header)
-        return 0 if version is None else version
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.request is not None and self.request.method in ("PUT", "PATCH"):
-            context["expected_version"] = self.expected_version()
-        return context
-
-    def check_precondition(self, record, message):
-        """The precondition before the body is read (a stale If-Match is a 412 even when the
-        body is bad); the services check it again under the lock."""
-        services.check_version(record, self.expected_version(), message)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.Stale):
-            return self._precondition_failed(exc)
-        if isinstance(exc, services.Conflict):
-            exc = ConflictError(exc.message)
-        elif isinstance(exc, IntegrityError):  # a conflicting write at the same time
-            exc = ConflictError(self.exists_message)
-        return super().handle_exception(exc)
-
-    def _precondition_failed(self, exc):
-        """412 with the current object (read after the failed write rolled back)."""
-        current = self.get_queryset().filter(pk=self.kwargs.get(self.lookup_field)).first()
-        if current is None:
-            return super().handle_exception(exceptions.NotFound())
-        data = {"detail": exc.message, "errors": {}, **self.get_serializer(current).data}
-        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        data = getattr(response, "data", None)
-        if isinstance(data, dict) and isinstance(data.get("version"), int):
-            response["ETag"] = f'"{data["version"]}"'
-        return super().finalize_response(request, response, *args, **kwargs)
-
-    def create(self, request, *args, **kwargs):
-        client_id = request.data.get("id") if isinstance(request.data, dict) else None
-        if client_id:
-            try:
-                client_id = uuid.UUID(str(client_id))
-            except ValueError:
-                client_id = None  # the serializer reports it
-        if not client_id:
-            return super().create(request, *args, **kwargs)
-        model = self.get_queryset().model
-        if not model.objects.filter(pk=client_id).exists():
-            try:
-                return super().create(request, *args, **kwargs)
-            except (IntegrityError, services.Conflict, DjangoValidationError):
-                # The same id stored by another request at the same moment (its insert won; this
-                # one rolled back): answer as the repeated create below. Otherwise the error.
-                if not model.objects.filter(pk=client_id).exists():
-                    raise
-        return self._repeated_create(request, client_id)
-
-    def _repeated_create(self, request, client_id):
-        """A create whose id is stored: 200 with the stored object when the content is the same,
-        else 409 (also for an id out of the caller's scope, without naming it)."""
-        existing = self.get_queryset().filter(pk=client_id).first()
-        if existing is None:
-            raise ConflictError(self.exists_message)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if not self.same_content(existing, serializer.service_kwargs()):
-            raise ConflictError(self.differs_message)
-        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
 
 
 class CallProductSerializer(serializers.Serializer):
@@ -314,32 +211,12 @@ def _as_kwargs(call):
     return kwargs
 
 
-def _etag_version(header):
-    """The version in an If-Match header (`"3"`, `W/"3"`, `3`); None for `*` or garbage."""
-    value = header.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    return int(value) if value.isdigit() else None
-
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=gettext_lazy('"<version>": answer 412 with the current call when stale.'),
-)
-
-
-@extend_schema_view(
-    update=extend_schema(parameters=[IF_MATCH]),
-    partial_update=extend_schema(parameters=[IF_MATCH]),
-)
 class CallViewSet(SyncedWriteMixin, ScopedViewSet):
     """Calls in the caller's scope; reps write their own territory's calls, admins any."""
 
     model = Call
     serializer_class = CallSerializer
+    stale_message = services.STALE_CALL
     exists_message = gettext_lazy("A call with this id exists already.")
     differs_message = gettext_lazy("A call with this id exists already, with other content.")
     filterset_class = CallFilter
@@ -363,7 +240,6 @@ class CallViewSet(SyncedWriteMixin, ScopedViewSet):
         serializer.save()
 
     def update(self, request, *args, **kwargs):
-        self.check_precondition(self.get_object(), services.STALE_CALL)
         response = super().update(request, *args, **kwargs)
         if response.status_code == status.HTTP_200_OK:
             # Answer with the call as saved (the prefetch cache of get_object() is stale).

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.concurrency import Conflict, Stale, check_version  # noqa: F401 (callers: services.Stale)
 from customers.models import AdoptionStage, Alignment, Customer
 from org.models import District, Product, Role, Territory, User, not_ended_by
 
@@ -59,33 +60,6 @@ CALL_FIELDS = (
     "notes",
 )
 RELATIONS = ("customers", "products", "materials")
-
-
-class Conflict(Exception):
-    """The call's state forbids this change (API: 409)."""
-
-    def __init__(self, message):
-        self.message = message
-        super().__init__(message)
-
-
-class Stale(Exception):
-    """The caller changed a record from an older version than the stored one (a lost update
-    prevented; API: 412 with the current object). Raised under the row lock."""
-
-    def __init__(self, message, version):
-        self.message = message
-        self.version = version
-        super().__init__(message)
-
-
-def check_version(record, expected_version, message):
-    """Optimistic concurrency: `expected_version` (None: the caller names none) must be the
-    version of `record` — read under the row lock (select_for_update) in the writing
-    transaction, so of several writers that read the same version exactly one passes.
-    `message` takes `%(v)s`, the current version."""
-    if expected_version is not None and expected_version != record.version:
-        raise Stale(message % {"v": record.version}, record.version)
 
 
 STALE_CALL = gettext_lazy("The call has changed since you read it (version %(v)s).")

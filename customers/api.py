@@ -102,7 +102,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         validated_data.pop("territory", None)
         customer = services.customer_update(
-            by=self.context["request"].user, customer=instance, **validated_data
+            by=self.context["request"].user,
+            customer=instance,
+            expected_version=self.context.get("expected_version"),
+            **validated_data,
         )
         customer.__dict__.pop("klass", None)  # a change of kind changes the class
         return customer
@@ -121,7 +124,11 @@ class AlignmentSerializer(serializers.ModelSerializer):
         return services.alignment_save(alignment=Alignment(), **validated_data)
 
     def update(self, instance, validated_data):
-        return services.alignment_save(alignment=instance, **validated_data)
+        return services.alignment_save(
+            alignment=instance,
+            expected_version=self.context.get("expected_version"),
+            **validated_data,
+        )
 
 
 # Segmentation.
@@ -360,6 +367,7 @@ class CustomerViewSet(ScopedViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     write_roles = frozenset({Role.REP, Role.DM})
+    version_checked_by_service = True  # services.customer_update, under its row lock
 
     def get_queryset(self):
         return selectors.with_klass(super().get_queryset(), self.request.user)
@@ -391,6 +399,7 @@ class AlignmentViewSet(ScopedViewSet):
     serializer_class = AlignmentSerializer
     filterset_fields = {"customer": ["exact"], "territory": ["exact"]}
     write_roles = frozenset({Role.DM})
+    version_checked_by_service = True  # services.alignment_save, under its row lock
 
 
 class MeasureViewSet(ScopedViewSet):

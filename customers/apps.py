@@ -7,8 +7,10 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from django.utils import timezone
+
         from org import changelog
-        from org.models import Territory
+        from org.models import Territory, not_ended_by
 
         from .models import Alignment, ClassOverride, Customer, Department, Institution, Measure
 
@@ -22,6 +24,27 @@ class CustomersConfig(AppConfig):
                 Department.objects.filter(customers__in=ids),
             ]
 
+        def aligned_to(customers):
+            """The territories `customers` are aligned to (now or from a future date): where
+            a customer, and what hangs on it, was seen (its deletes go only there)."""
+            territories = (
+                Alignment.objects.filter(customer__in=customers)
+                .filter(not_ended_by(timezone.localdate()))
+                .values_list("territory_id", flat=True)
+                .distinct()
+            )
+            return [changelog.place(territory=pk) for pk in territories]
+
+        def customers_at(institution_id):
+            return Customer.objects.filter(institution=institution_id).values("pk")
+
+        changelog.register_place(Customer, lambda row: aligned_to([row.pk]))
+        changelog.register_place(Measure, lambda row: aligned_to([row.customer_id]))
+        changelog.register_place(ClassOverride, lambda row: aligned_to([row.customer_id]))
+        changelog.register_place(Institution, lambda row: aligned_to(customers_at(row.pk)))
+        changelog.register_place(
+            Department, lambda row: aligned_to(customers_at(row.institution_id))
+        )
         changelog.register_self_scoping(Alignment)
         # A re-alignment moves the customer (and what hangs on it) between territories.
         changelog.register_dependents(

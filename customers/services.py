@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
+from core.concurrency import check_version
 from org import changelog
 from org.models import ChangeOp, Product, Role, Territory, User
 
@@ -91,11 +92,15 @@ def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, by: User, customer: Customer, **fields) -> Customer:
-    """Change a customer's profile; the customer must be in `by`'s scope."""
+def customer_update(
+    *, by: User, customer: Customer, expected_version: int | None = None, **fields
+) -> Customer:
+    """Change a customer's profile; the customer must be in `by`'s scope. With
+    `expected_version` (the version the caller read), a customer changed since is `Stale`."""
     if not can_edit_customers(by):
         raise PermissionDenied
     customer = Customer.objects.for_user(by).select_for_update().get(pk=customer.pk)
+    check_version(customer, expected_version)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
@@ -113,13 +118,24 @@ def customer_update(*, by: User, customer: Customer, **fields) -> Customer:
 
 @transaction.atomic
 def alignment_save(
-    *, alignment: Alignment, customer=None, territory=None, valid_from=None, valid_to=None
+    *,
+    alignment: Alignment,
+    customer=None,
+    territory=None,
+    valid_from=None,
+    valid_to=None,
+    expected_version: int | None = None,
 ) -> Alignment:
     """Create or change an alignment; periods of the same customer and territory may not overlap.
 
     `valid_from` defaults to today on create; on change, omitted values keep what they were.
+    A change works on the row locked and read again; with `expected_version` (the version the
+    caller read), an alignment changed since is `Stale`.
     """
     creating = alignment._state.adding
+    if not creating:
+        alignment = Alignment.objects.select_for_update().get(pk=alignment.pk)
+        check_version(alignment, expected_version)
     alignment.customer = customer or alignment.customer
     alignment.territory = territory or alignment.territory
     alignment.valid_from = valid_from or (

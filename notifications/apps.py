@@ -9,9 +9,14 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from calls.signals import amendment_decided, coaching_commented
+        from org import changelog
         from plans.signals import plan_event
 
+        from .models import Notification
         from .signals import amendment_decision, coaching_comment, plan_decided
+
+        # A notification was seen by its user only: its delete goes to nobody else.
+        changelog.register_place(Notification, lambda row: changelog.place(user=row.user_id))
 
         plan_event.connect(plan_decided, dispatch_uid="notifications.plan_decided")
         amendment_decided.connect(amendment_decision, dispatch_uid="notifications.amendment")

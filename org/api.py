@@ -10,6 +10,8 @@ from rest_framework import exceptions, permissions, serializers, status, viewset
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import VersionedMixin
+
 from . import lockout, services, sync
 from .authentication import DeviceTokenAuthentication
 from .models import Absence, ApiToken, District, Product, Region, Role, Team, Territory, User
@@ -41,10 +43,12 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return self.model.objects.for_user(self.context["request"].user)
 
 
-class ScopedViewSet(viewsets.ModelViewSet):
+class ScopedViewSet(VersionedMixin, viewsets.ModelViewSet):
     """Lists and objects come from the model's `for_user()`: out of scope answers 404.
 
     Writes run in one transaction; deletes are not offered (records end by dates or flags).
+    A record with a `version` answers with its `ETag`; `PUT`/`PATCH` honour `If-Match` (412
+    with the current record when stale, compared under the row lock: core.api).
     """
 
     model = None
@@ -67,7 +71,7 @@ class ScopedViewSet(viewsets.ModelViewSet):
 
     @transaction.atomic
     def perform_update(self, serializer):
-        serializer.save()
+        super().perform_update(serializer)
 
 
 SYNCED = ("id", "version", "created_at", "updated_at")
@@ -125,7 +129,18 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "username", "password", "name", "email", "role", "language", "is_active")
+        fields = (
+            "id",
+            "version",
+            "username",
+            "password",
+            "name",
+            "email",
+            "role",
+            "language",
+            "is_active",
+        )
+        read_only_fields = ("version",)
 
     @transaction.atomic  # a refused password saves nothing
     def save(self, **kwargs):

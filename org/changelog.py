@@ -36,9 +36,15 @@ another district) logs itself and its dependents once for the place it left and 
 place it entered (the place before is read in `pre_save`). At read time a delete is sent only
 if the caller held one of those places, now or before (`places_held`: the territories they
 hold or held — assignments and history —, the districts and regions they manage or managed,
-and what lies in them). Admins see everything: every record they cannot see was deleted. An
-entry without a place (a row of a model that has none, e.g. an absence, a notification, a
-product) keeps the rule above, unless the record has entries with a place in the same page.
+and what lies in them). Admins see everything: every record they cannot see was deleted.
+
+A record without a territory of its own names where it was seen through `register_place`: an
+absence its rep (and the rep's territories, for their DM), a notification its user (a place may
+name a user: only that user holds it), a customer and what hangs on it (measures, overrides,
+institutions, departments) the territories it is aligned to. Where such a record was held by
+nobody (a customer aligned nowhere) the place is `ADMINS_ONLY`: only admins hear of it. An entry
+without any place (a row of a model everybody reads, e.g. a product, a threshold) keeps the
+rule above, unless the record has entries with a place in the same page.
 
 The cursor (why it never skips)
 -------------------------------
@@ -97,37 +103,63 @@ def _txid(using):
     return 0
 
 
-# A place: (territory id, district id, region id), each None where it does not apply.
-NO_PLACE = (None, None, None)
+# A place: (territory id, district id, region id, user id), each None where it does not apply.
+NO_PLACE = (None, None, None, None)
+# The place of a record nobody but admins could see (user id 0: no user's).
+ADMINS_ONLY = (None, None, None, 0)
+_moves_with: dict = {}
 
 
-def register_place(model, fn) -> None:
-    """`fn(row)` → the place of a `model` row, where the default (its territory) is too narrow
-    (e.g. a plan read by colleagues of the district: `(territory, district, None)`)."""
+def place(territory=None, district=None, region=None, user=None) -> tuple:
+    return (territory, district, region, user)
+
+
+def _as_place(value) -> tuple:
+    value = tuple(value)
+    return value + (None,) * (len(NO_PLACE) - len(value))
+
+
+def register_place(model, fn, moves_with=()) -> None:
+    """`fn(row)` → the place of a `model` row, or a list of places (a list without any: only
+    admins held it), where the default (its territory) is too narrow or missing (e.g. a plan
+    read by colleagues of the district: `(territory, district, None)`; an absence: its rep).
+    `moves_with`: the fields whose change moves the row (its place before is logged too)."""
     _places[model] = fn
+    _moves_with[model] = tuple(moves_with)
+
+
+def places_of(model, row) -> list:
+    """Every place `row` (an instance, or a dict of its `place_fields`) is in."""
+    if model in _places and not isinstance(row, dict):
+        found = _places[model](row)
+        if isinstance(found, tuple):
+            return [_as_place(found)]
+        return list(dict.fromkeys(_as_place(p) for p in found)) or [ADMINS_ONLY]
+    return [place_of(model, row)]
 
 
 def place_of(model, row) -> tuple:
-    """The place `row` (an instance, or a dict of its `place_fields`) is in."""
+    """The place `row` (an instance, or a dict of its `place_fields`) is in (the first one, for
+    a model registered with several)."""
     if model in _places and not isinstance(row, dict):
-        return _places[model](row)
+        return places_of(model, row)[0]
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, None)
     # (a territory's or district's own id is enough: `places_held` follows them through the
     # history of the districts and regions they were in)
     if model is Territory:
-        return (get("pk") or get("id"), None, None)
+        return place(territory=get("pk") or get("id"))
     if model is District:
-        return (None, get("pk") or get("id"), None)
+        return place(district=get("pk") or get("id"))
     if model is Region:
-        return (None, None, get("pk") or get("id"))
+        return place(region=get("pk") or get("id"))
     if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
-        return (get("territory_id"), None, None)
+        return place(territory=get("territory_id"))
     return NO_PLACE
 
 
 def place_fields(model) -> tuple:
     if model in _places or model in (Territory, District, Region):
-        return ()  # their place is themselves: it never moves
+        return ()  # their place is themselves (or registered: `_moves_with`)
     if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
         return ("territory_id",)
     return ()
@@ -141,7 +173,7 @@ def record(model, ids, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
         return 0
     using = router.db_for_write(ChangeLog)
     name = label(model)
-    territory, district, region = place if op != ChangeOp.UPSERT else NO_PLACE
+    territory, district, region, user = _as_place(place) if op != ChangeOp.UPSERT else NO_PLACE
     with transaction.atomic(using=using):
         for start in range(0, len(ids), BATCH_SIZE):
             ChangeLog.objects.using(using).bulk_create(
@@ -154,6 +186,7 @@ def record(model, ids, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
                         scope_territory=territory,
                         scope_district=district,
                         scope_region=region,
+                        scope_user=user,
                     )
                     for pk in ids[start : start + BATCH_SIZE]
                 ]
@@ -208,20 +241,29 @@ def log_rows(model, rows, op: str = ChangeOp.UPSERT, places=None) -> None:
         return
     by_place: dict = {}
     for row in rows:
-        for place in (places or {}).get(row.pk) or [place_of(model, row)]:
-            by_place.setdefault(place, []).append(row)
-    for place, batch in by_place.items():
-        record(model, [row.pk for row in batch], op, place)
-        _log_dependents(model, batch, place)
+        for where in (places or {}).get(row.pk) or places_of(model, row):
+            by_place.setdefault(where, []).append(row)
+    for where, batch in by_place.items():
+        record(model, [row.pk for row in batch], op, where)
+        _log_dependents(model, batch, where)
 
 
 def _saving(sender, instance, raw=False, **kwargs):
-    """Remember the place a self-scoping row is in before a save moves it."""
+    """Remember the places a self-scoping row is in before a save moves it."""
+    if raw or sender not in _self_scoping or instance._state.adding:
+        return
+    if _moves_with.get(sender):
+        before = sender._base_manager.filter(pk=instance.pk).first()
+        if before is not None and any(
+            getattr(before, name) != getattr(instance, name) for name in _moves_with[sender]
+        ):
+            instance._changelog_places_before = places_of(sender, before)
+        return
     fields = place_fields(sender)
-    if raw or sender not in _self_scoping or instance._state.adding or not fields:
+    if not fields:
         return
     before = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
-    instance._changelog_place_before = place_of(sender, before) if before else None
+    instance._changelog_places_before = [place_of(sender, before)] if before else None
 
 
 def _saved(sender, instance, raw=False, **kwargs):
@@ -230,10 +272,9 @@ def _saved(sender, instance, raw=False, **kwargs):
     if sender not in _self_scoping:
         log_rows(sender, [instance], ChangeOp.UPSERT)
         return
-    places = [place_of(sender, instance)]
-    before = instance.__dict__.pop("_changelog_place_before", None)
-    if before and before != places[0]:
-        places.insert(0, before)
+    places = places_of(sender, instance)
+    before = instance.__dict__.pop("_changelog_places_before", None) or []
+    places = list(dict.fromkeys([*before, *places]))
     log_rows(sender, [instance], ChangeOp.SCOPE, places={instance.pk: places})
 
 
@@ -257,16 +298,18 @@ def connect(models) -> None:
 class Places:
     """The places a user holds or held (`places_held`); `None` sets: every place (admins)."""
 
-    def __init__(self, territories=None, districts=None, regions=None):
+    def __init__(self, territories=None, districts=None, regions=None, user=None):
         self.territories, self.districts, self.regions = territories, districts, regions
+        self.user = user
 
-    def holds(self, territory, district, region) -> bool:
+    def holds(self, territory, district, region, user=None) -> bool:
         if self.territories is None:
             return True
         return (
             (territory is not None and territory in self.territories)
             or (district is not None and district in self.districts)
             or (region is not None and region in self.regions)
+            or (user is not None and user == self.user)
         )
 
 
@@ -295,7 +338,7 @@ def places_held(user) -> Places:
         districts |= set(
             Territory.history.filter(id__in=territories).values_list("district_id", flat=True)
         )
-    return Places(territories, districts, regions)
+    return Places(territories, districts, regions, user.pk)
 
 
 # Reading positions: (txid, id) pairs.
@@ -362,5 +405,6 @@ def entries_after(position, *, models, limit, using="default"):
             "scope_territory",
             "scope_district",
             "scope_region",
+            "scope_user",
         )[:limit]
     )

@@ -102,6 +102,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("医药代表备案 number, where the rep has one."),
     )
+    # +1 on every change (API If-Match / ETag), not on a login stamp (last_login).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = UserManager()
 
@@ -117,6 +119,11 @@ class User(AbstractUser):
         """A new password (browser, admin, API, command line) or a deactivation signs every device
         out: the user's API tokens are revoked."""
         password_changed = self._password is not None  # set by set_password() until saved
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or set(fields) - {"last_login"}):
+            self.version = (self.version or 0) + 1
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "version"}
         super().save(**kwargs)
         if password_changed or not self.is_active:
             self.api_tokens.all().delete()
@@ -456,6 +463,8 @@ class ChangeLog(models.Model):
     scope_territory = models.UUIDField(_("territory"), null=True, blank=True)
     scope_district = models.UUIDField(_("district"), null=True, blank=True)
     scope_region = models.UUIDField(_("region"), null=True, blank=True)
+    # A user who held it (an absence's rep, a notification's reader); 0: nobody but admins.
+    scope_user = models.BigIntegerField(_("user"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

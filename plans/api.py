@@ -13,12 +13,12 @@ import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from calls.api import IF_MATCH, SyncedWriteMixin
+from core.api import IF_MATCH, SyncedWriteMixin
 from customers.models import Customer
 from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -196,15 +196,12 @@ COMMENT = inline_serializer(
 )
 
 
-@extend_schema_view(
-    update=extend_schema(parameters=[IF_MATCH]),
-    partial_update=extend_schema(parameters=[IF_MATCH]),
-)
 class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     """Quarterly plans in the caller's scope; reps write their own, DMs and admins decide."""
 
     model = Plan
     serializer_class = PlanSerializer
+    stale_message = services.STALE_PLAN
     filterset_class = PlanFilter
     exists_message = gettext_lazy("A plan with this id exists already.")
     differs_message = gettext_lazy("A plan with this id exists already, with other content.")
@@ -229,7 +226,6 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
         return all(stored.get(name) == value for name, value in _canonical(sent).items())
 
     def update(self, request, *args, **kwargs):
-        self.check_precondition(self.get_object(), services.STALE_PLAN)
         response = super().update(request, *args, **kwargs)
         if response.status_code == status.HTTP_200_OK:
             response.data = self._fresh(kwargs["pk"])
@@ -238,7 +234,7 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     def _transition(self, request, pk, run):
         """Run a state change with the version `If-Match` names (checked under the lock)."""
         plan = self.get_object()
-        self.check_precondition(plan, services.STALE_PLAN)
+        self.check_precondition(plan)
         run(plan, self.expected_version())
         return Response(self._fresh(pk))
 

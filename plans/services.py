@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from calls import services as call_services
 from calls.models import Call, CallStatus
-from calls.services import Conflict, Stale, check_version
+from core.concurrency import Conflict, Stale, check_version
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import District, Role, Territory, User, in_force_on

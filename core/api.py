@@ -1,0 +1,213 @@
+"""What the REST resources with a `version` share (API.md's conventions), in one place.
+
+- `VersionedMixin`: `ETag: "<version>"` on every answer with one record; `PUT`/`PATCH` with
+  `If-Match: "<version>"` answer 412 with the current record when the version is stale — the
+  version compared under the row lock, in the writing transaction (core.concurrency), so of
+  several writes sent at once with the same `If-Match` exactly one succeeds. Without `If-Match`
+  (or with `*`) the last writer wins. A header naming no version (`"abc"`) is a precondition
+  no record meets: 412. The OpenAPI schema documents the header, the ETag and the 412.
+- `SyncedWriteMixin`: that, plus the idempotent create with a client-supplied `id` and a
+  service's `Conflict` as 409.
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from .concurrency import STALE_RECORD, Conflict, Stale, check_version, has_version, lock_for_update
+
+
+def etag_version(header):
+    """The version in an If-Match header (`"3"`, `W/"3"`, `3`); None for `*` or garbage."""
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    return int(value) if value.isdigit() else None
+
+
+def expected_version(request):
+    """The version `If-Match` names; None without one (or `*`); 0 — no record's version —
+    for a header that names none (a stale precondition, like any other mismatch)."""
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    version = etag_version(header)
+    return 0 if version is None else version
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=gettext_lazy(
+        '"<version>": answer 412 with the current record when it has changed since.'
+    ),
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=gettext_lazy('"<version>" of the record answered.'),
+    response=[200, 201, 412],
+)
+STALE_DESCRIPTION = gettext_lazy("Stale If-Match: the answer carries the current record.")
+
+
+class VersionedSchema(AutoSchema):
+    """The If-Match parameter of writes, the ETag header and the 412 answer with the record."""
+
+    def _versioned(self):
+        model = getattr(self.view, "model", None)
+        return model is not None and has_version(model)
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if not self._versioned():
+            return parameters
+        names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
+        if self.method in ("PUT", "PATCH") and "If-Match" not in names:
+            parameters.append(IF_MATCH)
+        if "ETag" not in names:
+            parameters.append(ETAG)
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self._versioned() and self.method in ("PUT", "PATCH") and "412" not in responses:
+            response = self._get_response_for_code(self.get_response_serializers(), "412")
+            response["description"] = str(STALE_DESCRIPTION)
+            responses["412"] = response
+        return responses
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("This change conflicts with the record's state.")
+    default_code = "conflict"
+
+
+class VersionedMixin:
+    """If-Match, 412 and ETag for a viewset whose `model` carries a `version` (for one without,
+    it changes nothing). Writes go through `perform_update`, which re-reads the record under the
+    row lock, compares the version and saves on the locked row — unless the viewset's service
+    does that itself (`version_checked_by_service`: the serializer hands the context's
+    `expected_version` to a service that locks the row and calls core.concurrency)."""
+
+    schema = VersionedSchema()
+    stale_message = STALE_RECORD
+    version_checked_by_service = False
+
+    def _has_version(self):
+        model = getattr(self, "model", None) or self.get_queryset().model
+        return has_version(model)
+
+    def expected_version(self):
+        return expected_version(self.request)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request is not None and self.request.method in ("PUT", "PATCH"):
+            context["expected_version"] = self.expected_version()
+        return context
+
+    def check_precondition(self, record, message=None):
+        """The precondition before the body is read (a stale If-Match is a 412 even when the
+        body is bad); the write checks it again under the lock."""
+        check_version(record, self.expected_version(), message or self.stale_message)
+
+    def update(self, request, *args, **kwargs):
+        if self._has_version():
+            self.check_precondition(self.get_object())
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        if not self._has_version() or self.version_checked_by_service:
+            return super().perform_update(serializer)
+        with transaction.atomic():
+            serializer.instance = lock_for_update(
+                serializer.instance, self.expected_version(), self.stale_message
+            )
+            return super().perform_update(serializer)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Stale):
+            return self._precondition_failed(exc)
+        return super().handle_exception(exc)
+
+    def _precondition_failed(self, exc):
+        """412 with the current object (read after the failed write rolled back)."""
+        current = self.get_queryset().filter(pk=self.kwargs.get(self.lookup_field)).first()
+        if current is None:
+            return super().handle_exception(exceptions.NotFound())
+        data = {"detail": exc.message, "errors": {}, **self.get_serializer(current).data}
+        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("version"), int):
+            response["ETag"] = f'"{data["version"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SyncedWriteMixin(VersionedMixin):
+    """What API.md asks of the writes of a synced resource with a service of its own.
+    Idempotent create with a client-supplied `id`: the same create again answers the existing
+    object (200), also when both copies arrive at the same moment; the id of an object with other
+    content, or of one out of the caller's scope, is a 409 — a viewset says how a stored object
+    compares with a request in `same_content(existing, sent)` (`sent`: the serializer's service
+    keyword arguments). Optimistic concurrency as `VersionedMixin`, checked by the services.
+    A service's `Conflict` (a locked call, an illegal state change) is a 409 with its message."""
+
+    exists_message = gettext_lazy("An object with this id exists already.")
+    differs_message = gettext_lazy("An object with this id exists already, with other content.")
+    version_checked_by_service = True
+
+    def same_content(self, existing, sent) -> bool:
+        raise NotImplementedError
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Conflict):
+            exc = ConflictError(exc.message)
+        elif isinstance(exc, IntegrityError):  # a conflicting write at the same time
+            exc = ConflictError(self.exists_message)
+        return super().handle_exception(exc)
+
+    def create(self, request, *args, **kwargs):
+        client_id = request.data.get("id") if isinstance(request.data, dict) else None
+        if client_id:
+            try:
+                client_id = uuid.UUID(str(client_id))
+            except ValueError:
+                client_id = None  # the serializer reports it
+        if not client_id:
+            return super().create(request, *args, **kwargs)
+        model = self.get_queryset().model
+        if not model.objects.filter(pk=client_id).exists():
+            try:
+                return super().create(request, *args, **kwargs)
+            except (IntegrityError, Conflict, DjangoValidationError):
+                # The same id stored by another request at the same moment (its insert won; this
+                # one rolled back): answer as the repeated create below. Otherwise the error.
+                if not model.objects.filter(pk=client_id).exists():
+                    raise
+        return self._repeated_create(request, client_id)
+
+    def _repeated_create(self, request, client_id):
+        """A create whose id is stored: 200 with the stored object when the content is the same,
+        else 409 (also for an id out of the caller's scope, without naming it)."""
+        existing = self.get_queryset().filter(pk=client_id).first()
+        if existing is None:
+            raise ConflictError(self.exists_message)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not self.same_content(existing, serializer.service_kwargs()):
+            raise ConflictError(self.differs_message)
+        return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
