@@ -332,6 +332,7 @@ IF_MATCH = OpenApiParameter(
 
 
 @extend_schema_view(
+    create=extend_schema(responses={201: CallSerializer, 200: CallSerializer}),
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )

@@ -197,6 +197,7 @@ COMMENT = inline_serializer(
 
 
 @extend_schema_view(
+    create=extend_schema(responses={201: PlanSerializer, 200: PlanSerializer}),
     update=extend_schema(parameters=[IF_MATCH]),
     partial_update=extend_schema(parameters=[IF_MATCH]),
 )
