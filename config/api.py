@@ -117,6 +117,8 @@ def error_responses_hook(result, generator, request, public):
             if method in ("post", "put", "patch", "delete"):
                 statuses.update(WRITE_ERROR_STATUSES)
             responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                statuses["415"] = "Unsupported media type: send JSON, a form or multipart."
             for code, description in statuses.items():
                 responses.setdefault(code, {"description": description, **reference})
     return result
