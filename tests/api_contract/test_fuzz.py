@@ -68,3 +68,28 @@ def test_stateful_workflows_answer_as_documented(role, world, app):
     workflow.run(settings=STATEFUL)
     # The links were followed: some steps succeeded (not every one answered 4xx).
     assert any(200 <= code < 300 for code in steps)
+
+
+def test_what_the_fuzzing_found_is_documented(world, app, api):
+    """A list of objects answers its messages by index (`materials`); a body in a media type the
+    API does not read is a 415 with the error shape; both as the schema says."""
+    case = schema["/api/v1/calls/"]["POST"].Case(
+        body={
+            "customers": [str(world.cx.pk)],
+            "date": "2026-01-05",
+            "materials": [{"material": "e3e70682-c209-1cac-a29f-6fbed82c07cd"}],
+        },
+        media_type="application/json",
+    )
+    headers = fuzzing.auth_headers(world.rep_x)
+    response = case.call_and_validate(app=app, headers=headers, checks=fuzzing.CHECKS)
+    assert response.status_code == 400
+    assert "quantity" in response.json()["errors"]["materials"]["0"]
+
+    response = api(world.admin).post("/api/v1/departments/", "name=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail", "errors"}
+    documented = schema.raw_schema["paths"]["/api/v1/departments/"]["post"]["responses"]["415"]
+    assert documented["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
