@@ -318,6 +318,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.error_responses_hook",
+        "config.api.links_hook",
     ],
     "ENUM_NAME_OVERRIDES": {
         "TargetClassEnum": "reports.models.TargetClass",

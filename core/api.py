@@ -59,6 +59,7 @@ ETAG = OpenApiParameter(
     response=[200, 201, 412],
 )
 STALE_DESCRIPTION = gettext_lazy("Stale If-Match: the answer carries the current record.")
+REPEATED_DESCRIPTION = gettext_lazy("The same create again (same id): the stored record.")
 
 
 class VersionedSchema(AutoSchema):
@@ -85,6 +86,14 @@ class VersionedSchema(AutoSchema):
             response = self._get_response_for_code(self.get_response_serializers(), "412")
             response["description"] = str(STALE_DESCRIPTION)
             responses["412"] = response
+        if (
+            getattr(self.view, "idempotent_create", False)
+            and self.method == "POST"
+            and getattr(self.view, "action", None) == "create"
+            and "201" in responses
+            and "200" not in responses
+        ):  # the same create again answers the stored object
+            responses["200"] = {**responses["201"], "description": str(REPEATED_DESCRIPTION)}
         return responses
 
 
@@ -169,6 +178,7 @@ class SyncedWriteMixin(VersionedMixin):
     exists_message = gettext_lazy("An object with this id exists already.")
     differs_message = gettext_lazy("An object with this id exists already, with other content.")
     version_checked_by_service = True
+    idempotent_create = True  # VersionedSchema documents the 200 of a repeated create
 
     def same_content(self, existing, sent) -> bool:
         raise NotImplementedError

@@ -1,69 +1,95 @@
-"""Schemathesis against the OpenAPI schema: every GET operation, as an admin and as a rep, with
-a few generated examples each: never a 5xx, and every answer (errors included) as documented."""
+"""Schemathesis against the OpenAPI schema: every operation (reads, writes, deletes and the
+actions), as an admin and as a rep, with a fixed seed and a few generated examples each, then
+stateful workflows along the schema's links (create -> read, update, submit, approve...): never a
+5xx, and every answer (errors included) as documented. A longer run: tests/bench/test_fuzz_long.py.
+
+What the examples write stays in the test's transaction (rolled back after each test)."""
 
 import pytest
-import schemathesis
-from django.core.wsgi import get_wsgi_application
-from drf_spectacular.generators import SchemaGenerator
-from hypothesis import HealthCheck, settings
-from schemathesis import checks
+from hypothesis import HealthCheck, Phase, settings
 
-from org.services import api_token_create
+from tests import fuzzing
 
+schema = fuzzing.load_schema()
 
-def _schema():
-    spec = SchemaGenerator().get_schema(request=None, public=True)
-    # JSON round trip: schemathesis wants plain JSON types (no lazy strings, no Decimals).
-    import json
-
-    from rest_framework.utils.encoders import JSONEncoder
-
-    spec = json.loads(json.dumps(spec, cls=JSONEncoder))
-    return schemathesis.openapi.from_dict(spec)
-
-
-schema = _schema().include(method="GET")
-
-
-@pytest.fixture
-def headers(request, world):
-    user = world.admin if request.param == "admin" else world.rep_x
-    token = api_token_create(user=user, device="schemathesis")
-    return {"Authorization": f"Token {token.key}"}
+# Bounded for `make test`: the generate phase only (schemathesis' coverage phase, a few hundred
+# examples per write operation, runs in the bench), a few examples per operation and role.
+EXAMPLES = 6
+STATEFUL = settings(
+    max_examples=6,
+    stateful_step_count=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+)
 
 
 @pytest.fixture
 def app():
-    """Built once the test settings (plain HTTP) are in place. Like Django's test client, the
-    requests keep the test's database connection (and transaction) open."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with fuzzing.wsgi_app() as app:
+        yield app
 
 
-@pytest.mark.parametrize("headers", ["admin", "rep"], indirect=True)
+@pytest.mark.parametrize("role", fuzzing.ROLES)
 @schema.parametrize()
 @settings(
-    max_examples=5,
+    max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
 )
-def test_get_operations_answer_as_documented(case, headers, app):
-    case.call_and_validate(
+def test_every_operation_answers_as_documented(case, role, world, app):
+    headers = fuzzing.auth_headers(fuzzing.user_of(world, role))
+    case.call_and_validate(app=app, headers=headers, checks=fuzzing.CHECKS)
+
+
+def test_the_schema_links_creates_to_their_objects():
+    """The stateful test below follows these links; a client may too."""
+    links = schema.raw_schema["paths"]["/api/v1/plans/"]["post"]["responses"]["201"]["links"]
+    assert links["v1_plans_submit_create"] == {
+        "operationId": "v1_plans_submit_create",
+        "parameters": {"id": "$response.body#/id"},
+    }
+    calls = schema.raw_schema["paths"]["/api/v1/calls/"]["get"]["responses"]["200"]["links"]
+    assert calls["v1_calls_partial_update"]["parameters"] == {"id": "$response.body#/results/0/id"}
+
+
+@pytest.mark.parametrize("role", fuzzing.ROLES)
+def test_stateful_workflows_answer_as_documented(role, world, app):
+    steps = []
+    workflow = fuzzing.workflow(
+        schema,
         app=app,
-        headers=headers,
-        checks=[
-            checks.not_a_server_error,
-            checks.status_code_conformance,
-            checks.content_type_conformance,
-            checks.response_schema_conformance,
-        ],
+        user=fuzzing.user_of(world, role),
+        on_step=lambda case, response: steps.append(response.status_code),
     )
+    workflow.run(settings=STATEFUL)
+    # The links were followed: some steps succeeded (not every one answered 4xx).
+    assert any(200 <= code < 300 for code in steps)
+
+
+def test_what_the_fuzzing_found_is_documented(world, app, api):
+    """A list of objects answers its messages by index (`materials`); a body in a media type the
+    API does not read is a 415 with the error shape; both as the schema says."""
+    case = schema["/api/v1/calls/"]["POST"].Case(
+        body={
+            "customers": [str(world.cx.pk)],
+            "date": "2026-01-05",
+            "materials": [{"material": "e3e70682-c209-1cac-a29f-6fbed82c07cd"}],
+        },
+        media_type="application/json",
+    )
+    headers = fuzzing.auth_headers(world.rep_x)
+    response = case.call_and_validate(app=app, headers=headers, checks=fuzzing.CHECKS)
+    assert response.status_code == 400
+    assert "quantity" in response.json()["errors"]["materials"]["0"]
+
+    response = api(world.admin).post("/api/v1/departments/", "name=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail", "errors"}
+    documented = schema.raw_schema["paths"]["/api/v1/departments/"]["post"]["responses"]["415"]
+    assert documented["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }

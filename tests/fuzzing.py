@@ -1,0 +1,77 @@
+"""What the schemathesis tests share (tests/api_contract/test_fuzz.py, the longer run in
+tests/bench/test_fuzz_long.py): the schema as served, the in-process WSGI app on the test's
+database connection, a fresh token per request, the checks, and a stateful workflow."""
+
+import contextlib
+import json
+
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.utils.encoders import JSONEncoder
+from schemathesis import checks
+
+from org.services import api_token_create
+
+# Every answer, errors included, as documented.
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+ROLES = ("admin", "rep")
+
+
+def load_schema():
+    """The schema `/api/schema/` serves (with its error responses and links)."""
+    spec = SchemaGenerator().get_schema(request=None, public=True)
+    # JSON round trip: schemathesis wants plain JSON types (no lazy strings, no Decimals).
+    spec = json.loads(json.dumps(spec, cls=JSONEncoder))
+    return schemathesis.openapi.from_dict(spec)
+
+
+@contextlib.contextmanager
+def wsgi_app():
+    """The WSGI app, built once the test settings (plain HTTP) are in place. Like Django's test
+    client, its requests keep the test's database connection (and transaction) open: what the
+    examples write is rolled back with the test."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def user_of(world, role):
+    return world.admin if role == "admin" else world.rep_x
+
+
+def auth_headers(user):
+    """A fresh token for every request: an example that revokes its own token
+    (`DELETE /auth/token/`, `DELETE /tokens/{id}/`) does not turn the next ones into 401s."""
+    token = api_token_create(user=user, device="schemathesis")
+    return {"Authorization": f"Token {token.key}"}
+
+
+def workflow(schema, *, app, user, on_step=None):
+    """The stateful test of `schema` (its OpenAPI links: create -> read, update, actions) as
+    `user`: every step is checked like a single call."""
+    base = schema.as_state_machine()
+
+    class Workflow(base):
+        def get_call_kwargs(self, case):
+            return {"app": app, "headers": auth_headers(user)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            if on_step is not None:
+                on_step(case, response)
+            case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
+
+    return Workflow
