@@ -58,7 +58,7 @@ class AlignmentAdminForm(forms.ModelForm):
         cleaned_data = super().clean()
         customer = cleaned_data.get("customer")
         if customer is not None:
-            Customer.objects.select_for_update().filter(pk=customer.pk).first()
+            Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
         return cleaned_data
 
 

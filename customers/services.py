@@ -134,7 +134,7 @@ def alignment_save(
     if valid_to is not None or creating:
         alignment.valid_to = valid_to
     if alignment.customer_id is not None:
-        Customer.objects.select_for_update().filter(pk=alignment.customer_id).first()
+        Customer.objects.select_for_update(no_key=True).filter(pk=alignment.customer_id).first()
     alignment.full_clean()
     try:
         with transaction.atomic():

@@ -1,17 +1,19 @@
 """A customer is aligned to a territory at most once on any day, even when writers race: the
 alignments service locks the customer before its check, and on PostgreSQL the schema refuses an
 overlap (exclusion constraint `alignment_no_overlap`) written past any check — a clean 400 with
-the error shape, never a 500. Periods are inclusive: one ending on the 31st and one starting on
-the 1st do not overlap."""
+the error shape, never a 500; the admin checks it too (a form error). Periods are inclusive:
+one ending on the 31st and one starting on the 1st do not overlap."""
 
 import datetime
 from functools import partial
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from customers.models import Alignment
 from tests.calls.test_api_concurrency import postgres_only, send_at_once
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -73,11 +75,24 @@ def test_the_database_refuses_an_overlapping_alignment_and_accepts_an_adjacent_o
     assert aligned(world).count() == 2
 
 
-@needs_postgresql
-def test_an_overlap_written_past_the_check_answers_400_not_500(world, api, monkeypatch):
-    """As a writer whose check ran before the other's insert committed: the constraint fires."""
-    Alignment.objects.create(customer=world.cx, territory=world.ty, valid_from=D(2026, 1, 1))
-    monkeypatch.setattr(Alignment, "clean", lambda self: None)
+@postgres_only
+def test_an_overlap_committed_after_the_check_answers_400_not_500(world, api, monkeypatch):
+    """Another writer (one that does not take the customer's lock, e.g. a script) commits an
+    overlapping alignment between this request's check and its insert: the schema refuses the
+    insert and the request answers the overlap, not a 500."""
+    save = Alignment.save
+
+    def other_writer():
+        Alignment.objects.bulk_create(
+            [Alignment(customer=world.cx, territory=world.ty, valid_from=D(2026, 1, 1))]
+        )
+
+    def save_after_another_writer(self, *args, **kwargs):
+        monkeypatch.setattr(Alignment, "save", save)
+        assert at_once(other_writer) == []
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Alignment, "save", save_after_another_writer)
 
     response = api(world.admin).post(
         URL,
@@ -86,38 +101,35 @@ def test_an_overlap_written_past_the_check_answers_400_not_500(world, api, monke
     )
 
     assert response.status_code == 400, response.json()
+    assert response.json()["detail"]
     assert response.json()["errors"] == {"valid_from": [OVERLAP]}
-    assert aligned(world).count() == 1
+    assert list(aligned(world).values_list("valid_from", flat=True)) == [D(2026, 1, 1)]
 
 
-def test_adjacent_alignments_are_accepted_and_a_shared_day_is_refused(world, api):
-    client = api(world.admin)
-
-    def post(valid_from, valid_to=None):
-        body = {"customer": str(world.cx.pk), "territory": str(world.ty.pk)}
-        body |= {"valid_from": valid_from, "valid_to": valid_to}
-        return client.post(URL, body, format="json")
-
-    assert post("2026-01-01", "2026-03-31").status_code == 201
-    assert post("2026-04-01").status_code == 201
-    refused = post("2025-12-01", "2026-01-01")
-
-    assert refused.status_code == 400
-    assert refused.json()["errors"] == {"valid_from": [OVERLAP]}
-    assert aligned(world).count() == 2
+@pytest.fixture
+def admin_client(client, world):
+    world.admin.is_superuser = world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)
+    return client
 
 
-def test_moving_an_alignment_onto_another_period_is_refused(world, api):
-    first = Alignment.objects.create(
+def test_the_admin_refuses_an_overlap_with_a_form_error_and_accepts_an_adjacent_period(
+    world, admin_client
+):
+    Alignment.objects.create(
         customer=world.cx, territory=world.ty, valid_from=D(2026, 1, 1), valid_to=D(2026, 3, 31)
     )
-    Alignment.objects.create(customer=world.cx, territory=world.ty, valid_from=D(2026, 4, 1))
+    url = reverse("admin:customers_alignment_add")
+    body = {"customer": world.cx.pk, "territory": world.ty.pk, "valid_to": ""}
 
-    response = api(world.admin).patch(
-        f"{URL}{first.pk}/", {"valid_to": "2026-04-01"}, format="json"
-    )
+    refused = admin_client.post(url, body | {"valid_from": "2026-03-31"})
+    accepted = admin_client.post(url, body | {"valid_from": "2026-04-01"})
 
-    assert response.status_code == 400
-    assert response.json()["errors"] == {"valid_from": [OVERLAP]}
-    first.refresh_from_db()
-    assert first.valid_to == D(2026, 3, 31)
+    assert refused.status_code == 200
+    assert OVERLAP in refused.content.decode()
+    assert accepted.status_code == 302
+    assert list(aligned(world).order_by("valid_from").values_list("valid_from", "valid_to")) == [
+        (D(2026, 1, 1), D(2026, 3, 31)),
+        (D(2026, 4, 1), None),
+    ]
