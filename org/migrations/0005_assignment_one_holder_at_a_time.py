@@ -11,11 +11,19 @@ territory whose `rep` is not the holder of its open holding is handed to that `r
 from datetime import timedelta
 
 from django.contrib.postgres.fields.ranges import RangeBoundary
-from django.contrib.postgres.operations import BtreeGistExtension
+from django.contrib.postgres import operations as postgres
 from django.db import migrations, models
 from django.utils import timezone
 
 import core.constraints
+
+
+class BtreeGistExtension(postgres.BtreeGistExtension):
+    """Created on PostgreSQL (Django skips it elsewhere); left in place when migrating back
+    (harmless, maybe used by others; Django's own reverse would also fail on SQLite)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
 
 
 def one_holder_at_a_time(apps, schema_editor):
