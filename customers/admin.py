@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -32,10 +33,33 @@ class DepartmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("institution",)
 
 
-class AlignmentInline(admin.TabularInline):
+class AlignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Shown only: one form checks its alignment against the stored ones, not against the other
+    rows of the same page; alignments are written on their own admin page (or the API)."""
+
     model = Alignment
     extra = 0
-    autocomplete_fields = ("territory",)
+    fields = ("territory", "valid_from", "valid_to")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AlignmentAdminForm(forms.ModelForm):
+    """Checked with the customer's row locked, as `alignment_save` does (the admin saves in the
+    same transaction): two admins cannot align one customer twice at once."""
+
+    class Meta:
+        model = Alignment
+        fields = ("customer", "territory", "valid_from", "valid_to")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        customer = cleaned_data.get("customer")
+        if customer is not None:
+            Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
+        return cleaned_data
 
 
 @admin.register(Customer)
@@ -50,6 +74,7 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Alignment)
 class AlignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    form = AlignmentAdminForm
     list_display = ("customer", "territory", "valid_from", "valid_to")
     list_filter = ("territory__district", "territory__team", "territory")
     search_fields = ("customer__name", "customer__name_en", "territory__code", "territory__name")

@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from org.models import ScopedQuerySet, SyncedModel, Territory, in_force_on, not_ended_by
+from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
+from org.models import (
+    ScopedQuerySet,
+    SyncedModel,
+    Territory,
+    in_force_on,
+    not_ended_by,
+    overlaps,
+)
 
 from .pinyin import MAX_KEY, query_key, search_keys
 
@@ -296,6 +304,19 @@ class AlignmentQuerySet(ScopedQuerySet):
     def in_force_on(self, day):
         return self.filter(in_force_on(day))
 
+    def overlapping(self, alignment):
+        """Other alignments of the same customer and territory whose inclusive period shares a
+        day with `alignment`'s (the rule `alignment_no_overlap` keeps on PostgreSQL)."""
+        return self.filter(
+            overlaps(alignment.valid_from, alignment.valid_to),
+            customer_id=alignment.customer_id,
+            territory_id=alignment.territory_id,
+        ).exclude(pk=alignment.pk)
+
+
+ALIGNMENT_NO_OVERLAP = "alignment_no_overlap"
+ALIGNMENT_OVERLAP = _("The customer is already aligned to this territory in this period.")
+
 
 class Alignment(SyncedModel):
     """A customer aligned to a territory from `valid_from` to `valid_to` (inclusive; null: open)."""
@@ -329,10 +350,29 @@ class Alignment(SyncedModel):
                 name="alignment_valid_to_after_valid_from",
                 violation_error_message=_("“Valid to” cannot be before “valid from”."),
             ),
+            # Two writers racing past the check of clean() cannot both align the customer.
+            PostgresExclusionConstraint(
+                name=ALIGNMENT_NO_OVERLAP,
+                expressions=[
+                    ("customer", RangeOperators.EQUAL),
+                    ("territory", RangeOperators.EQUAL),
+                    (inclusive_period(), RangeOperators.OVERLAPS),
+                ],
+            ),
         ]
 
     def __str__(self):
         return f"{self.customer} → {self.territory}"
+
+    def clean(self):
+        if (
+            self.customer_id
+            and self.territory_id
+            and self.valid_from
+            and (self.valid_to is None or self.valid_to >= self.valid_from)
+            and Alignment.objects.overlapping(self).exists()
+        ):
+            raise ValidationError({"valid_from": ALIGNMENT_OVERLAP})
 
 
 # Segmentation (客户分级): product measures, thresholds, overrides and the class history they make.

@@ -3,18 +3,21 @@
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
 from core.concurrency import check_version
+from core.constraints import violated
 from org import changelog
 from org.models import ChangeOp, Product, Role, Territory, User
 
 from .classification import batch_bounds, classify, classify_customer
 from .models import (
+    ALIGNMENT_NO_OVERLAP,
+    ALIGNMENT_OVERLAP,
     PRESCRIBER_CLASSES,
     Alignment,
     ClassOverride,
@@ -131,6 +134,9 @@ def alignment_save(
     `valid_from` defaults to today on create; on change, omitted values keep what they were.
     A change works on the row locked and read again; with `expected_version` (the version the
     caller read), an alignment changed since is `Stale`.
+    The customer's row is locked before the check (Alignment.clean), so writers of one
+    customer's alignments take turns; on PostgreSQL the schema also refuses an overlap
+    (`alignment_no_overlap`) written past the check: the same 400, never a 500.
     """
     creating = alignment._state.adding
     if not creating:
@@ -143,20 +149,16 @@ def alignment_save(
     )
     if valid_to is not None or creating:
         alignment.valid_to = valid_to
+    if alignment.customer_id is not None:
+        Customer.objects.select_for_update(no_key=True).filter(pk=alignment.customer_id).first()
     alignment.full_clean()
-    overlapping = (
-        Alignment.objects.select_for_update()
-        .filter(customer=alignment.customer, territory=alignment.territory)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=alignment.valid_from))
-        .exclude(pk=alignment.pk)
-    )
-    if alignment.valid_to is not None:
-        overlapping = overlapping.filter(valid_from__lte=alignment.valid_to)
-    if overlapping.exists():
-        raise ValidationError(
-            {"valid_from": _("The customer is already aligned to this territory in this period.")}
-        )
-    alignment.save()
+    try:
+        with transaction.atomic():
+            alignment.save()
+    except IntegrityError as error:
+        if not violated(error, ALIGNMENT_NO_OVERLAP):
+            raise
+        raise ValidationError({"valid_from": [ALIGNMENT_OVERLAP]}) from error
     return alignment
 
 

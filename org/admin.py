@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
     Absence,
     ApiToken,
@@ -11,6 +15,7 @@ from .models import (
     District,
     Product,
     Region,
+    Role,
     Team,
     Territory,
     TerritoryAssignment,
@@ -91,29 +96,80 @@ class TeamAdmin(SimpleHistoryAdmin):
     filter_horizontal = ("products",)
 
 
-class TerritoryAssignmentInline(admin.TabularInline):
+class TerritoryAssignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Who held the territory when: written by the handover (the territory's rep) only."""
+
     model = TerritoryAssignment
     extra = 0
-    autocomplete_fields = ("rep",)
+    fields = ("rep", "valid_from", "valid_to")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TerritoryAdminForm(forms.ModelForm):
+    """A change of rep is a handover from today (org.services.territory_assign_rep), checked
+    here with the territory's row locked (the admin saves in the same transaction)."""
+
+    class Meta:
+        model = Territory
+        fields = ("name", "code", "team", "district", "rep")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = User.objects.filter(role=Role.REP, is_superuser=False)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.instance._state.adding and "rep" in self.changed_data:
+            territory = Territory.objects.select_for_update().get(pk=self.instance.pk)
+            try:
+                services.territory_handover_check(
+                    territory=territory, rep=cleaned_data.get("rep"), on=timezone.localdate()
+                )
+            except ValidationError as error:
+                raise ValidationError(error.messages) from error
+        return cleaned_data
 
 
 @admin.register(Territory)
 class TerritoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    form = TerritoryAdminForm
     list_display = ("code", "name", "team", "district", "rep")
     list_filter = ("team", "district")
     search_fields = ("code", "name", "rep__username", "rep__name")
     list_select_related = ("team", "district", "rep")
     inlines = [TerritoryAssignmentInline]
 
+    def save_model(self, request, obj, form, change):
+        """Through the services: the rep only by a handover, which keeps who held it when."""
+        fields = {name: form.cleaned_data[name] for name in services.TERRITORY_FIELDS}
+        if change:
+            territory = services.territory_update(territory=obj, **fields)
+        else:
+            obj.rep = None
+            obj.save()
+            territory = obj
+        if not change or "rep" in form.changed_data:
+            rep = form.cleaned_data.get("rep")
+            if change or rep is not None:
+                territory = services.territory_assign_rep(
+                    territory=territory, rep=rep, on=timezone.localdate()
+                )
+        obj.refresh_from_db()
+
 
 @admin.register(TerritoryAssignment)
-class TerritoryAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class TerritoryAssignmentAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shown only: holdings are written by the handover (a territory's rep, in the admin or the
+    API), which keeps `Territory.rep` and the open holding in line."""
+
     scope_path = "territory"
     list_display = ("territory", "rep", "valid_from", "valid_to")
     list_filter = ("territory__district", "territory__team")
     search_fields = ("territory__code", "territory__name", "rep__username", "rep__name")
     list_select_related = ("territory", "rep")
-    autocomplete_fields = ("rep", "territory")
 
 
 @admin.register(CalendarDay)

@@ -111,6 +111,7 @@ class TerritorySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_("Only a rep can hold a territory."))
         return rep
 
+    @transaction.atomic  # a refused handover changes nothing
     def save(self, **kwargs):
         """A change of rep goes through the handover service, which keeps who held it when."""
         rep_given = "rep" in self.validated_data
@@ -120,6 +121,9 @@ class TerritorySerializer(serializers.ModelSerializer):
             services.territory_assign_rep(territory=territory, rep=rep, on=timezone.localdate())
             territory.refresh_from_db()
         return territory
+
+    def update(self, instance, validated_data):
+        return services.territory_update(territory=instance, **validated_data)
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -9,10 +9,13 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
 
 
 class SyncedModel(models.Model):
@@ -37,6 +40,15 @@ def in_force_on(day, prefix=""):
     return Q(**{f"{prefix}valid_from__lte": day}) & (
         Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
     )
+
+
+def overlaps(start, end, prefix=""):
+    """Q() for rows whose inclusive [valid_from, valid_to] interval shares a day with the
+    inclusive [start, end] (`end` None: open)."""
+    q = not_ended_by(start, prefix)
+    if end is not None:
+        q &= Q(**{f"{prefix}valid_from__lte": end})
+    return q
 
 
 def not_ended_by(day, prefix=""):
@@ -315,6 +327,18 @@ class TerritoryAssignmentQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
         return self.filter(territory__in=Territory.objects.for_user(user))
 
+    def overlapping(self, assignment):
+        """Other holdings of the same territory sharing a day with `assignment`'s period."""
+        return self.filter(
+            overlaps(assignment.valid_from, assignment.valid_to),
+            territory_id=assignment.territory_id,
+        ).exclude(pk=assignment.pk)
+
+
+ASSIGNMENT_NO_OVERLAP = "assignment_no_overlap"
+ASSIGNMENT_ONE_OPEN = "assignment_one_open_per_territory"
+ASSIGNMENT_OVERLAP = _("Another rep holds the territory in this period.")
+
 
 class TerritoryAssignment(models.Model):
     """Who held a territory when (inclusive dates; `valid_to` null = still holding)."""
@@ -344,10 +368,34 @@ class TerritoryAssignment(models.Model):
                 name="assignment_valid_to_after_valid_from",
                 violation_error_message=_("“Valid to” cannot be before “valid from”."),
             ),
+            # One holder at a time, on every database: at most one open holding …
+            models.UniqueConstraint(
+                fields=["territory"],
+                condition=Q(valid_to__isnull=True),
+                name=ASSIGNMENT_ONE_OPEN,
+                violation_error_message=ASSIGNMENT_OVERLAP,
+            ),
+            # … and, on PostgreSQL, no two holdings sharing a day.
+            PostgresExclusionConstraint(
+                name=ASSIGNMENT_NO_OVERLAP,
+                expressions=[
+                    ("territory", RangeOperators.EQUAL),
+                    (inclusive_period(), RangeOperators.OVERLAPS),
+                ],
+            ),
         ]
 
     def __str__(self):
         return f"{self.territory} — {self.rep}"
+
+    def clean(self):
+        if (
+            self.territory_id
+            and self.valid_from
+            and (self.valid_to is None or self.valid_to >= self.valid_from)
+            and TerritoryAssignment.objects.overlapping(self).exists()
+        ):
+            raise ValidationError({"valid_from": ASSIGNMENT_OVERLAP})
 
 
 class CalendarDay(models.Model):
