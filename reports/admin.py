@@ -3,7 +3,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import ReadOnlyAdminMixin
 
-from .models import ActivitySnapshot, ClassSnapshot, RecomputeJob, Requirement
+from .models import (
+    ActivitySnapshot,
+    ClassSnapshot,
+    RecomputeJob,
+    RecomputeJobDistrict,
+    Requirement,
+)
 
 
 @admin.register(Requirement)
@@ -45,3 +51,13 @@ class RecomputeJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "period")
     search_fields = ("period", "error")
+
+
+@admin.register(RecomputeJobDistrict)
+class RecomputeJobDistrictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which districts of a job are done (a resumed job skips them)."""
+
+    list_display = ("job", "district", "rows", "done_at")
+    list_filter = ("job__period",)
+    search_fields = ("district__code", "district__name", "job__period")
+    list_select_related = ("job", "district")
