@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.widgets import DateInput
 from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 
 from .models import (
@@ -53,6 +54,7 @@ class AlignmentAdminForm(forms.ModelForm):
     class Meta:
         model = Alignment
         fields = ("customer", "territory", "valid_from", "valid_to")
+        widgets = {"valid_from": DateInput(), "valid_to": DateInput()}
 
     def clean(self):
         cleaned_data = super().clean()

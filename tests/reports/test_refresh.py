@@ -96,8 +96,9 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
     assert callbacks == [] and sent == []
 
     # The next commit is not polluted by the rolled-back one.
+    newcomer = CustomerFactory(institution=world.cy.institution)  # not aligned yet
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        Alignment.objects.create(customer=world.cy, territory=world.ty)
+        Alignment.objects.create(customer=newcomer, territory=world.ty)
     assert sorted(sent) == now_keys(world.ty)
 
 
