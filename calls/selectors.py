@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from core.periods import quarter_of
 from customers.models import Alignment, ClassHistory, Customer, Klass
 from customers.selectors import with_territory_klass
 from org.models import Product, Territory, User, in_force_on, not_ended_by
@@ -337,17 +338,6 @@ def team_materials(territory):
     )
 
 
-def quarter_bounds(day):
-    """(first day, last day) of the calendar quarter of `day`."""
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = dt.date(day.year, first_month, 1)
-    end_month = first_month + 2
-    next_start = (
-        dt.date(day.year + 1, 1, 1) if end_month == 12 else dt.date(day.year, end_month + 1, 1)
-    )
-    return start, next_start - dt.timedelta(days=1)
-
-
 def sample_allowance_left(customers, day, limit, exclude_call=None):
     """{customer id: sample units each customer may still receive in the quarter of `day`}:
     `limit` minus the samples of their completed calls of that quarter (a group call counts for
@@ -356,7 +346,8 @@ def sample_allowance_left(customers, day, limit, exclude_call=None):
     if limit is None:
         return {}
     ids = [getattr(c, "pk", c) for c in customers]
-    start, end = quarter_bounds(day)
+    quarter = quarter_of(day)
+    start, end = quarter.start, quarter.end
     given = (
         CallAttendee.objects.filter(
             customer__in=ids,

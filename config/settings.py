@@ -324,7 +324,7 @@ SPECTACULAR_SETTINGS = {
         "TargetClassEnum": "reports.models.TargetClass",
         "KlassEnum": "customers.models.Klass",
         "PrescriberKlassEnum": ["A", "B", "C", "D"],
-        "JobStatusEnum": "customers.models.JobStatus",
+        "JobStatusEnum": "core.models.JobStatus",
     },
 }
 

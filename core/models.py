@@ -1,8 +1,11 @@
-"""The outbox: Celery tasks that could not be sent to the broker when their write committed.
+"""What every app shares: the outbox, and the batch jobs with their progress.
 
-A write is saved even when the broker (Redis) is down; the jobs it triggers (a territory's
+The outbox: Celery tasks that could not be sent to the broker when their write committed. A write
+is saved even when the broker (Redis) is down; the jobs it triggers (a territory's
 recompute, a reclassification, reminder e-mails…) are kept here and sent by the `sweep_outbox`
 beat job once the broker answers again (core/outbox.py)."""
+
+import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -28,3 +31,47 @@ class OutboxTask(models.Model):
 
     def __str__(self):
         return self.task
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class BatchJob(models.Model):
+    """A job that runs in batches, each in its own transaction: its state, who started it,
+    when it finished, and `progress` (0..1; 1 once done)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    batches = models.PositiveIntegerField(_("batches"), default=0)
+    batches_done = models.PositiveIntegerField(_("batches done"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def progress(self):
+        if self.status == JobStatus.DONE:
+            return 1.0
+        return self.batches_done / self.batches if self.batches else 0.0
+
+    @property
+    def finished(self):
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)

@@ -1,7 +1,5 @@
 """Institutions, departments, customers and their alignment to territories."""
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -10,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
+from core.models import BatchJob
 from org.models import (
     ScopedQuerySet,
     SyncedModel,
@@ -638,50 +637,6 @@ class ClassHistory(models.Model):
     @property
     def strategy(self):
         return STRATEGIES[self.klass]
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
-
-
-class BatchJob(models.Model):
-    """A job that runs in batches, each in its own transaction: its state, who started it,
-    when it finished, and `progress` (0..1; 1 once done)."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    status = models.CharField(
-        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
-    batches = models.PositiveIntegerField(_("batches"), default=0)
-    batches_done = models.PositiveIntegerField(_("batches done"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        "org.User",
-        verbose_name=_("started by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at"]
-
-    @property
-    def progress(self):
-        if self.status == JobStatus.DONE:
-            return 1.0
-        return self.batches_done / self.batches if self.batches else 0.0
-
-    @property
-    def finished(self):
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
 
 class Reclassification(BatchJob):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core import outbox
 from core.concurrency import check_version
 from core.constraints import violated
+from core.models import JobStatus
 from org import changelog
 from org.models import ChangeOp, Product, Role, Territory, User
 
@@ -24,7 +25,6 @@ from .models import (
     Customer,
     Department,
     Institution,
-    JobStatus,
     Measure,
     Reclassification,
     Threshold,

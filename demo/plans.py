@@ -6,12 +6,12 @@ joint-call proposal per district. Written through plans.services, so the audit r
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core.periods import month_of, quarter_of
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import Territory, in_force_on
 from plans import services
 from plans.models import Plan, PlanStatus
-from reports.periods import month_of, quarter_of
 
 GOALS = [
     "巩固A类客户处方，本季度目标市场份额提升2个百分点；Grow share at A customers by 2 points.",

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from calls.models import Call, CallStatus
+from core.periods import month_of, quarter_of
 from org.models import District, Role, Territory, User
 from org.selectors import working_days
 from plans.models import Plan, PlanStatus
 from reports import engine
 from reports.models import ClassSnapshot
-from reports.periods import month_of, quarter_of
 
 from .models import Rule
 

@@ -4,7 +4,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reports.periods import month_of
+from core.periods import month_of
 
 
 class PlanTextForm(forms.Form):

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallStatus
+from core.periods import Period, month_of, parse, quarter_of
 from customers.models import Customer, CustomerKind
 from customers.selectors import territory_klass
 from org.models import District, Role, Territory
-from reports.periods import Period, month_of, parse, quarter_of
 from reports.selectors import compliance_report, requirement_table
 
 from .models import (

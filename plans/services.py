@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy
 from calls import services as call_services
 from calls.models import Call, CallStatus
 from core.concurrency import Conflict, Stale, check_version
+from core.periods import month_of, parse, quarter_of
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import District, Role, Territory, User, in_force_on
-from reports.periods import month_of, parse, quarter_of
 
 from . import selectors
 from .models import (

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 from calls.models import Call
 from core.dates import parse_date, week_start
 from core.net import safe_next
+from core.periods import month_of, parse, quarter_of
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import in_force_on
-from reports.periods import month_of, parse, quarter_of
 
 from . import selectors, services
 from .forms import CommentForm, PlanTextForm, month_from_post, targets_from_post

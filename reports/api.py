@@ -10,12 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.ids import uuid_or_404
+from core.periods import parse
 from org.api import IsAdmin, ScopedViewSet
 from org.models import District, Region, Territory
 
 from . import selectors, services
 from .models import RecomputeJob, RecomputeJobStatus, Requirement
-from .periods import parse
 
 
 class RequirementSerializer(serializers.ModelSerializer):

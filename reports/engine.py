@@ -25,11 +25,11 @@ import uuid
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.periods import Period
 from org.models import District
 from org.selectors import working_days
 
 from .models import ActivitySnapshot, ClassSnapshot
-from .periods import Period
 
 SCOPE = "_report_territories"
 DAYS = "_report_days"

@@ -16,10 +16,10 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.periods import parse
 from org.models import District, Region, Territory
 
 from . import selectors
-from .periods import parse
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",

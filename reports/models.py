@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from customers.models import BatchJob, JobStatus
+from core.models import BatchJob, JobStatus
 from org.models import District, ScopedQuerySet, Team, Territory
 
 

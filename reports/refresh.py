@@ -17,8 +17,7 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
 from core import outbox
-
-from .periods import month_of, quarter_of
+from core.periods import month_of, quarter_of
 
 STATE = "_reports_refresh"
 

@@ -23,12 +23,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
+from core.periods import Period, month_of
 from customers.models import Alignment, ClassHistory, Customer, CustomerKind
 from customers.selectors import territory_klass
 from org.models import Territory, in_force_on
 
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
-from .periods import Period, month_of
 
 
 def _ratio(part, whole):

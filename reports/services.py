@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import outbox
+from core.periods import Period, current_periods
 from org.models import User
 
 from . import engine
 from .models import Requirement
-from .periods import Period, current_periods
 
 # A "recompute now" of up to this many territories runs within the request; beyond, the workers
 # share it, one task per district.
@@ -258,8 +258,9 @@ def recompute_job_district(*, job_id, district_id) -> bool:
     from django.db.models import F
     from django.utils import timezone
 
+    from core.periods import parse
+
     from .models import RecomputeJob, RecomputeJobDistrict, RecomputeJobStatus
-    from .periods import parse
 
     job = RecomputeJob.objects.filter(pk=job_id).first()
     if job is None:  # deleted meanwhile

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.periods import current_periods, parse
 from org.models import Team
 
 from . import selectors, services
 from .models import RecomputeJob, TargetClass
-from .periods import current_periods, parse
 
 DEFAULT = "default"  # the form prefix and `team` value of the company default
 HUNDRED = Decimal(100)

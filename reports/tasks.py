@@ -6,8 +6,9 @@ from celery import shared_task
 @shared_task(acks_late=True)
 def recompute_district(period: str, district_id: str):
     """One district's snapshots of a period, outside any job (tasks sent by earlier versions)."""
+    from core.periods import parse
+
     from . import services
-    from .periods import parse
 
     services.compliance_recompute_district(period=parse(period), district_id=district_id)
 
@@ -24,8 +25,9 @@ def recompute_nightly():
 @shared_task(acks_late=True)
 def recompute_territory(period: str, territory_id: str):
     """Refresh one territory's snapshots of a period (enqueued on commit of a change)."""
+    from core.periods import parse
+
     from . import services
-    from .periods import parse
 
     services.compliance_recompute_territory(period=parse(period), territory_id=territory_id)
 

@@ -13,11 +13,11 @@ from django.utils import timezone
 from calls import selectors as call_selectors
 from calls.forms import CustomerSearchForm
 from calls.services import can_log_calls
+from core.periods import month_of
 from customers.selectors import territory_customer_counts
 
 from . import selectors
 from .models import TargetClass
-from .periods import month_of
 
 # Targets shown per class before "show all".
 FIRST_TARGETS = 5

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from calls.services import can_log_calls
 from core.ids import uuid_or_404
+from core.periods import Period, month_of, parse, quarter_of
 from org.models import District, Region, Role, Territory
 
 from . import selectors, services
 from .models import TargetClass
-from .periods import Period, month_of, parse, quarter_of
 
 CLASSES = TargetClass.values
 HEADS = [(k, "N" if k.startswith("N") else k) for k in CLASSES]  # (class, its badge)

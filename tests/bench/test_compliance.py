@@ -37,6 +37,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from customers.models import Alignment, ClassHistory, Customer, CustomerKind, Institution
 from customers.selectors import class_on
 from org.models import (
@@ -53,7 +54,6 @@ from org.models import (
 from org.selectors import working_days
 from reports import engine
 from reports.models import ActivitySnapshot, ClassSnapshot, Requirement
-from reports.periods import parse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

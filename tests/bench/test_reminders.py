@@ -18,11 +18,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.periods import parse
 from notifications import services
 from notifications.models import Notification, Rule, RuleSetting
 from org.models import District, Role, User
 from reports import engine
-from reports.periods import parse
 from tests.bench.test_compliance import CALLS, CUSTOMERS, TERRITORIES, generate, timed
 
 pytestmark = pytest.mark.django_db(transaction=True)

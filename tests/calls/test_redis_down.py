@@ -12,9 +12,9 @@ from django.utils import timezone
 from calls.models import Call
 from core import outbox
 from core.models import OutboxTask
+from core.periods import month_of, quarter_of
 from reports import refresh
 from reports.models import ActivitySnapshot
-from reports.periods import month_of, quarter_of
 from tests.calls.test_api import URL, payload
 from tests.calls.test_call_form import new_url, untouched
 from tests.redis_down import DOWN, broker_back_url, drain

@@ -10,9 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from calls.models import Call, CallAttendee
+from core.periods import month_of
 from customers.models import ClassHistory
 from reports import engine
-from reports.periods import month_of
 from tests.calls.conftest import cw  # noqa: F401 - the calls world fixture
 from tests.e2e.test_journeys import log_in
 

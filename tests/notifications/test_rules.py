@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.models import Call
+from core.periods import parse
 from notifications import services
 from notifications.models import EmailOptOut, Notification, Rule, RuleSetting
 from reports import engine
-from reports.periods import parse
 from tests.concurrency import at_once
 from tests.factories import CustomerFactory, ProductFactory, TerritoryFactory, UserFactory, classify
 from tests.reports.test_pages import call

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone, translation
 
-from reports.periods import quarter_of
+from core.periods import quarter_of
 from tests.factories import (
     CustomerFactory,
     DepartmentFactory,

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from calls.models import CallStatus
+from core.periods import parse
 from plans import selectors
 from plans.models import Plan, PlanStatus
-from reports.periods import parse
 from tests.calls.factories import make_call
 from tests.plans.conftest import QUARTER
 from tests.plans.factories import make_plan

@@ -58,7 +58,7 @@ def test_one_plan_per_rep_and_quarter(pw):
 
 
 def test_a_plan_is_prefilled_from_last_quarters_plan(pw):
-    from reports.periods import parse
+    from core.periods import parse
 
     previous = parse(QUARTER, "quarter").previous().key
     make_plan(pw.rep_x, pw.tx, quarter=previous, targets=[(pw.cx2, 3)])

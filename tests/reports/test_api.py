@@ -5,9 +5,9 @@ import datetime
 import pytest
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from customers.models import ClassHistory
 from reports import engine
-from reports.periods import parse
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

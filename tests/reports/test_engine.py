@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from customers.models import Alignment, ClassHistory, Customer
 from org.models import Absence
 from reports import engine
 from reports.models import ActivitySnapshot, ClassSnapshot, Requirement
-from reports.periods import parse
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from unittest import mock
 import pytest
 from django.db import DatabaseError, connection
 
+from core.periods import parse
 from reports import engine
 from reports.models import ActivitySnapshot, ClassSnapshot
-from reports.periods import parse
 from tests.concurrency import at_once
 from tests.factories import ProductFactory, classify
 from tests.reports.test_pages import call

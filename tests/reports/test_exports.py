@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from customers.models import ClassHistory
 from reports import engine
 from reports.exports import export_response
-from reports.periods import parse
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from calls.models import CallProduct
+from core.periods import parse
 from reports import engine
-from reports.periods import parse
 from tests.factories import CustomerFactory, ProductFactory, classify
 from tests.reports.test_pages import PERIOD, call
 

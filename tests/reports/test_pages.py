@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from reports import engine
-from reports.periods import parse
 from tests.factories import CustomerFactory, ProductFactory, classify
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from django.conf import settings as django_settings
 from django.utils import timezone, translation
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from org.models import District, Territory
 from reports import services
 from reports.models import ActivitySnapshot, ClassSnapshot, RecomputeJob
-from reports.periods import parse
 from tests.factories import (
     CustomerFactory,
     DistrictFactory,

@@ -8,10 +8,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee
+from core.periods import month_of, quarter_of
 from customers.models import Alignment, ClassHistory
 from reports import refresh
 from reports.models import ActivitySnapshot, ClassSnapshot
-from reports.periods import month_of, quarter_of
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.models import Call, CallAttendee
+from core.periods import parse
 from customers.models import CustomerKind
 from reports import engine, selectors
 from reports.models import ClassSnapshot
-from reports.periods import parse
 from tests.factories import CustomerFactory, ProductFactory, classify
 
 pytestmark = pytest.mark.django_db

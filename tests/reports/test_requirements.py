@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.periods import month_of
 from reports import services
 from reports.models import ClassSnapshot, RecomputeJob, Requirement
-from reports.periods import month_of
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import CallStatus
+from core.periods import month_of
 from customers.models import Alignment, ClassHistory
-from reports.periods import month_of
 from tests.calls import conftest as calls_conftest
 from tests.calls.factories import make_call
 from tests.factories import CustomerFactory, DepartmentFactory, InstitutionFactory

@@ -190,10 +190,10 @@ class Command(BaseCommand):
         and the bell have something to show."""
         from django.utils import timezone
 
+        from core.periods import month_of
         from notifications.rules import RULES
         from notifications.services import rule_run
         from reports import engine
-        from reports.periods import month_of
 
         engine.recompute(period=month_of(timezone.localdate()))
         return sum(rule_run(rule, force=True).sent for rule in RULES)
@@ -247,8 +247,8 @@ class Demo:
         from demo.plans import seed_plans
 
         counts.update(seed_plans(self.rng))
+        from core.periods import current_periods
         from reports.engine import recompute  # the figures the nightly job would compute
-        from reports.periods import current_periods
 
         for period in current_periods():
             for month in period.months if not period.is_month else [period]:

@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.periods import parse
 from reports import services
-from reports.periods import parse
 
 
 class Command(BaseCommand):
