@@ -55,7 +55,7 @@ LOCAL_APPS = [
     "calls",
     "reports",
     "notifications",
-    "plans",
+    "planning",
     "demo",  # above every app: seed_demo
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

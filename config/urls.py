@@ -14,7 +14,7 @@ from customers import api as customers_api
 from notifications import api as notifications_api
 from org import api as org_api
 from org import views as org_views
-from plans import api as plans_api
+from planning import api as plans_api
 from reports import api as reports_api
 from reports import today as reports_today
 
@@ -88,7 +88,7 @@ urlpatterns = [
     path("calls/", include((calls_pages, "calls"))),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
-    path("plans/", include("plans.urls")),
+    path("plans/", include("planning.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -10,8 +10,8 @@ from core.periods import month_of, quarter_of
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 from org.models import Territory, in_force_on
-from plans import services
-from plans.models import Plan, PlanStatus
+from planning import services
+from planning.models import Plan, PlanStatus
 
 GOALS = [
     "巩固A类客户处方，本季度目标市场份额提升2个百分点；Grow share at A customers by 2 points.",

@@ -10,7 +10,7 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from calls.signals import amendment_decided, coaching_commented
         from org import changelog
-        from plans.signals import plan_event
+        from planning.signals import plan_event
 
         from .models import Notification
         from .signals import amendment_decision, coaching_comment, plan_decided

@@ -21,7 +21,7 @@ from calls.models import Call, CallStatus
 from core.periods import month_of, quarter_of
 from org.models import District, Role, Territory, User
 from org.selectors import working_days
-from plans.models import Plan, PlanStatus
+from planning.models import Plan, PlanStatus
 from reports import engine
 from reports.models import ClassSnapshot
 

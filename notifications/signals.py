@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from calls.models import Amendment, AmendmentStatus, CoachingComment
-from plans.models import PlanAction, PlanEvent
+from planning.models import PlanAction, PlanEvent
 
 from . import services
 from .models import Rule

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from calls.models import AdoptionStage, CallProduct, CallStatus, Channel
 from customers.models import ClassHistory
-from plans.models import PlanStatus, PlanTarget
+from planning.models import PlanStatus, PlanTarget
 from tests.calls.factories import KeyMessageFactory, make_call
 from tests.factories import ProductFactory, TeamFactory, TerritoryFactory, UserFactory, classify
-from tests.plans.factories import make_plan
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

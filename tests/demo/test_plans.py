@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from org.models import Territory
-from plans.models import JointCallProposal, Plan, PlanStatus, PlanVersion
-from plans.selectors import current_plan
+from planning.models import JointCallProposal, Plan, PlanStatus, PlanVersion
+from planning.selectors import current_plan
 
 pytestmark = pytest.mark.django_db
 

@@ -37,13 +37,13 @@ from calls import services as call_services
 from calls.models import CallStatus, CoachingComment
 from notifications.models import Notification, Rule
 from org.services import api_token_create
-from plans.models import JointCallProposal, PlanStatus
+from planning.models import JointCallProposal, PlanStatus
 from tests.calls.conftest import cw  # noqa: F401 - the calls world fixture
 from tests.calls.factories import make_call
 from tests.conftest import PASSWORD
 from tests.factories import CustomerFactory, TerritoryFactory, UserFactory
-from tests.plans.conftest import QUARTER, classify
-from tests.plans.factories import make_plan
+from tests.planning.conftest import QUARTER, classify
+from tests.planning.factories import make_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from plans.models import Plan, PlanStatus
+from planning.models import Plan, PlanStatus
 from tests.e2e.test_journeys import log_in
-from tests.plans.conftest import QUARTER, pw  # noqa: F401 - the planning world fixture
+from tests.planning.conftest import QUARTER, pw  # noqa: F401 - the planning world fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

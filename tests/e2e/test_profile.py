@@ -9,12 +9,12 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from calls.models import CallStatus
-from plans.models import PlanStatus, PlanTarget
+from planning.models import PlanStatus, PlanTarget
 from tests.calls.conftest import cw  # noqa: F401 - the calls world fixture
 from tests.calls.factories import make_call
 from tests.e2e.test_journeys import log_in
-from tests.plans.conftest import classify
-from tests.plans.factories import make_plan
+from tests.planning.conftest import classify
+from tests.planning.factories import make_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,9 @@ from django.core import mail
 
 from notifications import services
 from notifications.models import Notification, Rule
-from plans import services as plan_services
-from plans.models import PlanStatus
-from tests.plans.factories import make_plan
+from planning import services as plan_services
+from planning.models import PlanStatus
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 
 from notifications import services as notification_services
 from notifications.models import Rule
-from plans import services as plan_services
-from plans.models import PlanStatus
+from planning import services as plan_services
+from planning.models import PlanStatus
 from tests.factories import TerritoryFactory, UserFactory
-from tests.plans.factories import make_plan
+from tests.planning.factories import make_plan
 from tests.sync.conftest import apply, sync_all
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from calls.models import CallStatus
 from core.periods import parse
-from plans import selectors
-from plans.models import Plan, PlanStatus
+from planning import selectors
+from planning.models import Plan, PlanStatus
 from tests.calls.factories import make_call
-from tests.plans.conftest import QUARTER
-from tests.plans.factories import make_plan
+from tests.planning.conftest import QUARTER
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

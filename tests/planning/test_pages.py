@@ -5,11 +5,11 @@ import pytest
 from django.utils import timezone
 
 from calls.models import Call, CallStatus
-from plans.models import JointCallProposal, Plan, PlanStatus
+from planning.models import JointCallProposal, Plan, PlanStatus
 from tests.calls.factories import make_call
 from tests.factories import CustomerFactory
-from tests.plans.conftest import QUARTER
-from tests.plans.factories import make_plan
+from tests.planning.conftest import QUARTER
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_a_return_without_comment_is_refused(pw, login):
 
 
 def test_the_diff_against_the_approved_version_shows(pw, login):
-    from plans import services
+    from planning import services
 
     plan = make_plan(pw.rep_x, pw.tx, status=PlanStatus.SUBMITTED, targets=[(pw.cx, 4)])
     services.plan_approve(by=pw.dm_x, plan=plan)

@@ -8,12 +8,12 @@ from functools import partial
 import pytest
 
 from calls.services import Stale
-from plans import services
-from plans.api import PlanViewSet
-from plans.models import Plan, PlanEvent, PlanStatus
+from planning import services
+from planning.api import PlanViewSet
+from planning.models import Plan, PlanEvent, PlanStatus
 from tests.calls.test_api_concurrency import WRITERS, postgres_only, send_at_once
-from tests.plans.factories import make_plan
-from tests.plans.test_api import URL, body
+from tests.planning.factories import make_plan
+from tests.planning.test_api import URL, body
 
 
 def _codes(responses):

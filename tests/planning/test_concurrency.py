@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, connections
 
 from calls.services import Conflict
-from plans import services
-from plans.models import PlanEvent, PlanStatus, PlanVersion
-from tests.plans.factories import make_plan
+from planning import services
+from planning.models import PlanEvent, PlanStatus, PlanVersion
+from tests.planning.factories import make_plan
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -74,8 +74,8 @@ def test_two_tabs_approving_keep_one_version(pw):
 
 
 def test_two_concurrent_creates_of_one_quarter_leave_one_plan(pw):
-    from plans.models import Plan
-    from tests.plans.conftest import QUARTER
+    from planning.models import Plan
+    from tests.planning.conftest import QUARTER
 
     results = race(
         lambda: services.plan_create(by=pw.rep_x, quarter=QUARTER, targets=[]),

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from plans.models import Plan
-from tests.plans.factories import make_plan
+from planning.models import Plan
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Plans in the admin: read-only (every write goes through plans.services, which keeps the
+"""Plans in the admin: read-only (every write goes through planning.services, which keeps the
 versions and the audit rows), scoped for non-superusers."""
 
 from django.contrib import admin

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from plans.models import Plan, PlanStatus
-from tests.plans.conftest import QUARTER
-from tests.plans.factories import make_plan
+from planning.models import Plan, PlanStatus
+from tests.planning.conftest import QUARTER
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

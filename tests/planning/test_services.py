@@ -10,8 +10,8 @@ from django.utils import timezone
 from calls import services as call_services
 from calls.models import Call, CallStatus
 from calls.services import Conflict
-from plans import selectors, services
-from plans.models import (
+from planning import selectors, services
+from planning.models import (
     JointCallStatus,
     Plan,
     PlanAction,
@@ -19,9 +19,9 @@ from plans.models import (
     PlanStatus,
     PlanVersion,
 )
-from plans.signals import plan_event
-from tests.plans.conftest import QUARTER
-from tests.plans.factories import make_plan
+from planning.signals import plan_event
+from tests.planning.conftest import QUARTER
+from tests.planning.factories import make_plan
 
 pytestmark = pytest.mark.django_db
 

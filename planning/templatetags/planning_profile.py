@@ -3,12 +3,12 @@
 
 from django import template
 
-from plans import selectors
+from planning import selectors
 
 register = template.Library()
 
 
-@register.inclusion_tag("plans/includes/profile_plans.html", takes_context=True)
+@register.inclusion_tag("planning/includes/profile_plans.html", takes_context=True)
 def profile_plans(context, customer):
     user = context["request"].user
     return {"customer": customer, "targets": selectors.customer_plans(user, customer)}

@@ -194,7 +194,7 @@ class PlanAction(models.TextChoices):
 
 class PlanEvent(models.Model):
     """The audit row of a plan's transition (who, what, when, the comment). Notifications
-    (issue 9) hook on these rows, or on `plans.signals.plan_event` sent after commit."""
+    (issue 9) hook on these rows, or on `planning.signals.plan_event` sent after commit."""
 
     plan = models.ForeignKey(
         Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="events"

@@ -1,5 +1,5 @@
-from plans.models import Plan, PlanStatus, PlanTarget
-from tests.plans.conftest import QUARTER
+from planning.models import Plan, PlanStatus, PlanTarget
+from tests.planning.conftest import QUARTER
 
 
 def make_plan(rep, territory, *, quarter=QUARTER, status=PlanStatus.DRAFT, targets=(), **fields):

@@ -45,7 +45,7 @@ def plan_list(request):
         by_quarter = {p.quarter: p for p in mine}
         return render(
             request,
-            "plans/rep_list.html",
+            "planning/rep_list.html",
             {
                 "quarters": [(q, by_quarter.get(q)) for q in selectors.quarter_choices(today)],
                 "earlier": [p for p in mine if p.quarter < quarter_of(today).key],
@@ -64,7 +64,7 @@ def plan_list(request):
     rows = [(plan, totals.get(plan.pk)) for plan in plans]
     return render(
         request,
-        "plans/manager_list.html",
+        "planning/manager_list.html",
         {
             "inbox": list(selectors.inbox(user)),
             "rows": rows,
@@ -101,7 +101,7 @@ def plan_detail(request, pk):
     owner = plan.rep_id == user.pk
     return render(
         request,
-        "plans/plan_detail.html",
+        "planning/plan_detail.html",
         {
             "plan": plan,
             "rows": rows,
@@ -127,7 +127,7 @@ def plan_version(request, pk, number):
     version = next((v for v in plan.versions.all() if v.number == number), None)
     if version is None:
         raise Http404
-    return render(request, "plans/plan_version.html", {"plan": plan, "version": version})
+    return render(request, "planning/plan_version.html", {"plan": plan, "version": version})
 
 
 @login_required
@@ -201,7 +201,7 @@ def plan_edit(request, pk):
     focus = {c.pk for c in month.focus.all()} if month else set()
     return render(
         request,
-        "plans/plan_form.html",
+        "planning/plan_form.html",
         {
             "plan": plan,
             "form": form,
@@ -298,7 +298,7 @@ def week(request):
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     return render(
         request,
-        "plans/week.html",
+        "planning/week.html",
         {
             "days": selectors.week_itinerary(user, monday),
             "colleagues": [(d, c) for d, c in selectors.colleague_week(user, monday) if c],
