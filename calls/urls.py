@@ -4,7 +4,7 @@ from . import views
 
 app_name = "calls"
 # `calls:today` (/calls/today/) is added by config/urls.py: Today reads the compliance rules of
-# reports, above calls (reports.today).
+# reports, above calls (reports.views.today).
 urlpatterns = [
     path("", views.call_list, name="list"),
     path("week/", views.call_week, name="week"),

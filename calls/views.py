@@ -1,6 +1,7 @@
 """Pages of call logging: the call form, list and week, detail with its audit trail, amendments,
 coaching, recent feedback and a customer's call history. Thin: the rules are in calls.services,
-the reads in calls.selectors. (Today, which also reads the compliance rules, is reports.today.)"""
+the reads in calls.selectors. (Today, which also reads the compliance rules, is
+reports.views.today.)"""
 
 import datetime as dt
 

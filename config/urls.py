@@ -16,7 +16,7 @@ from org import api as org_api
 from org import views as org_views
 from planning import api as plans_api
 from reports import api as reports_api
-from reports import today as reports_today
+from reports.views import today as reports_today
 
 router = DefaultRouter()
 router.register("users", org_api.UserViewSet, basename="user")

@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import segmentation_views, services
+from customers import services
 from customers.models import ClassHistory, Reclassification, Threshold
 from customers.selectors import class_on
+from customers.views import segmentation as segmentation_views
 from tests.factories import CustomerFactory, ProductFactory
 from tests.queries import count_queries
 

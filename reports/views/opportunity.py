@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from customers.models import AdoptionStage
 
-from . import selectors
-from .exports import FORMATS, PERCENT, export_response
-from .views import _pct, _period, _scope, _switch
+from .. import selectors
+from ..exports import FORMATS, PERCENT, export_response
+from .dashboards import _pct, _period, _scope, _switch
 
 # Stages from the furthest from use to the closest; "" first: nothing recorded yet.
 STAGES = ["", *AdoptionStage.values]

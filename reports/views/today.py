@@ -16,8 +16,8 @@ from calls.services import can_log_calls
 from core.periods import month_of
 from customers.selectors import territory_customer_counts
 
-from . import selectors
-from .models import TargetClass
+from .. import selectors
+from ..models import TargetClass
 
 # Targets shown per class before "show all".
 FIRST_TARGETS = 5

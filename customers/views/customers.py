@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from core.text import clean_search
 
-from . import selectors, services
-from .filters import CustomerFilter
-from .forms import CustomerForm, OverrideForm
-from .models import Customer
+from .. import selectors, services
+from ..filters import CustomerFilter
+from ..forms import CustomerForm, OverrideForm
+from ..models import Customer
 
 
 def _page(request, queryset):

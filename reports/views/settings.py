@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from core.periods import current_periods, parse
 from org.models import Team
 
-from . import selectors, services
-from .models import RecomputeJob, TargetClass
+from .. import selectors, services
+from ..models import RecomputeJob, TargetClass
 
 DEFAULT = "default"  # the form prefix and `team` value of the company default
 HUNDRED = Decimal(100)

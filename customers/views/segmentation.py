@@ -22,8 +22,8 @@ from core.models import JobStatus
 from core.widgets import DateInput
 from org.models import Product
 
-from . import selectors, services
-from .models import PRESCRIBER_CLASSES, Klass, Reclassification
+from .. import selectors, services
+from ..models import PRESCRIBER_CLASSES, Klass, Reclassification
 
 SCATTER_LIMIT = 3000  # points drawn at most; beyond, an evenly spaced deterministic sample
 MOVERS_SHOWN = 50  # customers listed under the preview

@@ -18,8 +18,8 @@ from core.ids import uuid_or_404
 from core.periods import Period, month_of, parse, quarter_of
 from org.models import District, Region, Role, Territory
 
-from . import selectors, services
-from .models import TargetClass
+from .. import selectors, services
+from ..models import TargetClass
 
 CLASSES = TargetClass.values
 HEADS = [(k, "N" if k.startswith("N") else k) for k in CLASSES]  # (class, its badge)

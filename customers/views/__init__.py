@@ -1,0 +1,2 @@
+"""Pages of customers: the customer, institution and department pages, segmentation (thresholds,
+reclassification jobs) and the measure import."""
