@@ -42,7 +42,13 @@ class JobStatus(models.TextChoices):
 
 class BatchJob(models.Model):
     """A job that runs in batches, each in its own transaction: its state, who started it,
-    when it finished, and `progress` (0..1; 1 once done)."""
+    when it finished, and `progress` (0..1; 1 once done).
+
+    Its page shows it with templates/includes/job_progress.html, which static/js/job_progress.js
+    keeps up to date from the job's status view: `JsonResponse(job.status_payload())`."""
+
+    # The job's counters added to its status payload (e.g. ("rows",)): what its page reports.
+    status_counters = ()
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(
@@ -75,3 +81,17 @@ class BatchJob(models.Model):
     @property
     def finished(self):
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self):
+        """The progress as a whole percentage (0..100), for the progress bar."""
+        return round(self.progress * 100)
+
+    def status_payload(self):
+        """{"status", "status_display", "progress" (0..1), and the counters} for the poller."""
+        return {
+            "status": self.status,
+            "status_display": self.get_status_display(),
+            "progress": self.progress,
+            **{name: getattr(self, name) for name in self.status_counters},
+        }

@@ -656,6 +656,8 @@ class Reclassification(BatchJob):
     )
     changed = models.PositiveIntegerField(_("class history rows changed"), default=0)
 
+    status_counters = ("changed",)
+
     class Meta(BatchJob.Meta):
         verbose_name = _("reclassification")
         verbose_name_plural = _("reclassifications")

@@ -182,6 +182,8 @@ class RecomputeJob(BatchJob):
     # How many times in a row the sweep sent its unfinished districts again with no progress.
     resends = models.PositiveSmallIntegerField(_("resent"), default=0)
 
+    status_counters = ("rows",)
+
     class Meta(BatchJob.Meta):
         verbose_name = _("recompute job")
         verbose_name_plural = _("recompute jobs")

@@ -2,7 +2,7 @@
 lines, a what-if preview, apply (a reclassification job with progress) and the versions.
 
 Server-rendered; the scatter is inline SVG built here (no chart library), sampled when large.
-static/js/segmentation.js only adds dragging the lines and polling the job."""
+static/js/segmentation.js only adds dragging the lines (job_progress.js follows the job)."""
 
 import math
 
@@ -367,22 +367,19 @@ def _job(request, pk):
 
 @login_required
 def segmentation_job(request, pk):
-    """A reclassification job: its progress (polled by JS; a refresh link without)."""
+    """A reclassification job: its progress (templates/includes/job_progress.html)."""
     job = _job(request, pk)
-    finished = job.status in (JobStatus.DONE, JobStatus.FAILED)
     customers = reverse("customers:list")
     return render(
         request,
         "customers/segmentation_job.html",
         {
             "job": job,
-            "percent": round(job.progress * 100),
             "moved": (
                 selectors.threshold_moved_count(job.threshold)
                 if job.status == JobStatus.DONE and job.threshold
                 else None
             ),
-            "finished": finished,
             "by_class": [
                 (k, Klass(k).label, f"{customers}?{urlencode({'klass': k})}")
                 for k in PRESCRIBER_CLASSES
@@ -393,16 +390,8 @@ def segmentation_job(request, pk):
 
 @login_required
 def segmentation_job_status(request, pk):
-    """{"status", "progress" (0..1), "changed"} of a job, for the progress bar."""
-    job = _job(request, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_display": job.get_status_display(),
-            "progress": job.progress,
-            "changed": job.changed,
-        }
-    )
+    """{"status", "status_display", "progress" (0..1), "changed"} of a job, for its poller."""
+    return JsonResponse(_job(request, pk).status_payload())
 
 
 def _versions(product, today):

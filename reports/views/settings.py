@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -220,24 +219,11 @@ def _job(request, pk):
 
 @login_required
 def recompute_job(request, pk):
-    """A recompute job's progress (polled by static/js/segmentation.js; a refresh link without)."""
-    job = _job(request, pk)
-    return render(
-        request,
-        "reports/recompute_job.html",
-        {"job": job, "percent": round(job.progress * 100), "today": timezone.localdate()},
-    )
+    """A recompute job's progress (templates/includes/job_progress.html)."""
+    return render(request, "reports/recompute_job.html", {"job": _job(request, pk)})
 
 
 @login_required
 def recompute_job_status(request, pk):
-    """{"status", "status_display", "progress" (0..1), "rows"} of a job, for the progress bar."""
-    job = _job(request, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_display": job.get_status_display(),
-            "progress": job.progress,
-            "rows": job.rows,
-        }
-    )
+    """{"status", "status_display", "progress" (0..1), "rows"} of a job, for its poller."""
+    return JsonResponse(_job(request, pk).status_payload())

@@ -1,6 +1,6 @@
-// Segmentation pages, progressive enhancement only: typing values, Preview and Refresh work
+// Segmentation pages, progressive enhancement only: typing values and Preview work
 // without this file. It lets the admin drag the threshold lines of the scatter (which fills the
-// inputs), warns when the previewed values changed, and follows a reclassification job.
+// inputs) and warns when the previewed values changed. (A job's progress: job_progress.js.)
 (function () {
   "use strict";
 
@@ -108,35 +108,8 @@
     check();
   }
 
-  function job(section) {
-    if (section.dataset.finished === "1") return;
-    const bar = document.getElementById("seg-progress");
-    const percent = document.getElementById("seg-percent");
-    const status = document.getElementById("seg-status");
-    const poll = () => {
-      fetch(section.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then((response) => (response.ok ? response.json() : Promise.reject(response)))
-        .then((data) => {
-          const value = Math.round(data.progress * 100);
-          bar.value = value;
-          bar.textContent = value + " %";
-          percent.textContent = value + " %";
-          status.textContent = data.status_display;
-          if (data.status === "done" || data.status === "failed") {
-            window.location.reload();
-          } else {
-            window.setTimeout(poll, 1000);
-          }
-        })
-        .catch(() => window.setTimeout(poll, 5000));
-    };
-    window.setTimeout(poll, 500);
-  }
-
   const svg = document.getElementById("seg-scatter");
   if (svg) scatter(svg);
   const preview = document.getElementById("preview");
   if (preview) staleness(preview);
-  const section = document.getElementById("seg-job");
-  if (section) job(section);
 })();
