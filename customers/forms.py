@@ -101,3 +101,76 @@ class OverrideForm(forms.Form):
         if len(products) == 1:
             self.fields["product"].initial = products[0].pk
         self.fields["klass"].widget.choices = [(k, Klass(k).label) for k in PRESCRIBER_CLASSES]
+
+
+# Segmentation: the thresholds proposed (preview) and applied (with a reason).
+AMOUNT_ERRORS = {
+    "required": _("This field is required."),
+    "invalid": _("Enter a number."),
+    "min_value": _("Cannot be negative."),
+}
+
+
+class ThresholdForm(forms.Form):
+    """Proposed thresholds and the day they take effect (what the preview and the plot use)."""
+
+    potential_min = forms.DecimalField(
+        label=_("Potential threshold"),
+        help_text=_("High potential: potential ≥ this value."),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        error_messages=AMOUNT_ERRORS,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+    )
+    support_min = forms.DecimalField(
+        label=_("Support threshold"),
+        help_text=_("High support: support ≥ this value."),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        error_messages=AMOUNT_ERRORS,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+    )
+    valid_from = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("The plot and the preview use the measures in force that day."),
+        error_messages={"invalid": _("Enter a valid date.")},
+        widget=DateInput(),
+    )
+
+
+class ApplyForm(ThresholdForm):
+    """Applying needs a reason: it is kept with the new version and on every class change."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        error_messages={"required": _("Give the reason for this change.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("potential_min", "support_min", "valid_from"):
+            self.fields[name].widget = forms.HiddenInput()
+
+
+class MeasureImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8 or GB18030) or XLSX with the columns customer, product, potential, "
+            "support and, optionally, valid_from (or 客户, 产品, 潜力, 支持度, 生效日期)."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            ("check", _("Check only: show the errors and the class changes")),
+            ("import", _("Import: write the measures if every row is good")),
+        ],
+        initial="check",
+        widget=forms.RadioSelect,
+    )

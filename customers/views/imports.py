@@ -3,40 +3,19 @@
 import secrets
 import time
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .. import services
+from ..forms import MeasureImportForm
 from ..imports import MAX_ROWS, measures_import
 
 SESSION_KEY = "measure_import"
 STALE_SECONDS = 24 * 3600  # checked files nobody imported are removed after a day
-
-
-class MeasureImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy(
-            "CSV (UTF-8 or GB18030) or XLSX with the columns customer, product, potential, "
-            "support and, optionally, valid_from (or 客户, 产品, 潜力, 支持度, 生效日期)."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
-    )
-    mode = forms.ChoiceField(
-        label=gettext_lazy("What to do"),
-        choices=[
-            ("check", gettext_lazy("Check only: show the errors and the class changes")),
-            ("import", gettext_lazy("Import: write the measures if every row is good")),
-        ],
-        initial="check",
-        widget=forms.RadioSelect,
-    )
 
 
 def _imports_dir():

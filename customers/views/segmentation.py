@@ -6,7 +6,6 @@ static/js/segmentation.js only adds dragging the lines (job_progress.js follows 
 
 import math
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
@@ -16,13 +15,13 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from core.models import JobStatus
-from core.widgets import DateInput
 from org.models import Product
 
 from .. import selectors, services
+from ..forms import ApplyForm, ThresholdForm
 from ..models import PRESCRIBER_CLASSES, Klass, Reclassification
 
 SCATTER_LIMIT = 3000  # points drawn at most; beyond, an evenly spaced deterministic sample
@@ -32,57 +31,6 @@ MOVERS_SHOWN = 50  # customers listed under the preview
 WIDTH, HEIGHT = 720, 440
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 52
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-AMOUNT_ERRORS = {
-    "required": gettext_lazy("This field is required."),
-    "invalid": gettext_lazy("Enter a number."),
-    "min_value": gettext_lazy("Cannot be negative."),
-}
-
-
-class ThresholdForm(forms.Form):
-    """Proposed thresholds and the day they take effect (what the preview and the plot use)."""
-
-    potential_min = forms.DecimalField(
-        label=gettext_lazy("Potential threshold"),
-        help_text=gettext_lazy("High potential: potential ≥ this value."),
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        error_messages=AMOUNT_ERRORS,
-        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
-    )
-    support_min = forms.DecimalField(
-        label=gettext_lazy("Support threshold"),
-        help_text=gettext_lazy("High support: support ≥ this value."),
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        error_messages=AMOUNT_ERRORS,
-        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
-    )
-    valid_from = forms.DateField(
-        label=gettext_lazy("Effective date"),
-        help_text=gettext_lazy("The plot and the preview use the measures in force that day."),
-        error_messages={"invalid": gettext_lazy("Enter a valid date.")},
-        widget=DateInput(),
-    )
-
-
-class ApplyForm(ThresholdForm):
-    """Applying needs a reason: it is kept with the new version and on every class change."""
-
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        max_length=300,
-        error_messages={"required": gettext_lazy("Give the reason for this change.")},
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("potential_min", "support_min", "valid_from"):
-            self.fields[name].widget = forms.HiddenInput()
 
 
 def _admin_only(request):
