@@ -1,8 +1,6 @@
 """Template tags every app shares: `{% load core_tags %}`.
 
-- `{% klass_badge klass [text] %}`: the one look of a class (templates/includes/klass_badge.html).
-- `{% job_progress job status_url refresh_url %}`: the progress of a batch job
-  (templates/includes/job_progress.html, followed by static/js/job_progress.js)."""
+`{% klass_badge klass [text] %}`: the one look of a class (templates/includes/klass_badge.html)."""
 
 from django import template
 
