@@ -145,18 +145,14 @@ class TerritoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """Through the services: the rep only by a handover, which keeps who held it when."""
         fields = {name: form.cleaned_data[name] for name in services.TERRITORY_FIELDS}
+        rep = form.cleaned_data.get("rep")
         if change:
-            territory = services.territory_update(territory=obj, **fields)
+            if "rep" in form.changed_data:
+                fields["rep"] = rep
+            services.territory_update(territory=obj, **fields)
         else:
-            obj.rep = None
-            obj.save()
-            territory = obj
-        if not change or "rep" in form.changed_data:
-            rep = form.cleaned_data.get("rep")
-            if change or rep is not None:
-                territory = services.territory_assign_rep(
-                    territory=territory, rep=rep, on=timezone.localdate()
-                )
+            services.territory_create(id=obj.id, rep=rep, **fields)
+            obj._state.adding = False  # saved by the service: the admin's copy reads it back
         obj.refresh_from_db()
 
 
