@@ -81,11 +81,23 @@ class RegionSerializer(serializers.ModelSerializer):
         model = Region
         fields = (*SYNCED, "name", "code", "manager")
 
+    def create(self, validated_data):
+        return services.region_save(region=Region(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.region_save(region=instance, **validated_data)
+
 
 class DistrictSerializer(serializers.ModelSerializer):
     class Meta:
         model = District
         fields = (*SYNCED, "name", "code", "region", "dm")
+
+    def create(self, validated_data):
+        return services.district_save(district=District(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.district_save(district=instance, **validated_data)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -93,11 +105,23 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = (*SYNCED, "name", "code", "is_active")
 
+    def create(self, validated_data):
+        return services.product_save(product=Product(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.product_save(product=instance, **validated_data)
+
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = (*SYNCED, "name", "code", "products", "call_rate_target", "pims_per_week")
+
+    def create(self, validated_data):
+        return services.team_save(team=Team(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.team_save(team=instance, **validated_data)
 
 
 class TerritorySerializer(serializers.ModelSerializer):

@@ -17,7 +17,11 @@ from .models import (
     ASSIGNMENT_OVERLAP,
     Absence,
     ApiToken,
+    District,
     Language,
+    Product,
+    Region,
+    Team,
     Territory,
     TerritoryAssignment,
     User,
@@ -31,6 +35,50 @@ def user_set_language(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+# The organisation's reference data: create (a new instance) or change, validated like the
+# forms. The admin and the API write them here.
+
+REGION_FIELDS = ("name", "code", "manager")
+DISTRICT_FIELDS = ("name", "code", "region", "dm")
+PRODUCT_FIELDS = ("name", "code", "is_active")
+TEAM_FIELDS = ("name", "code", "call_rate_target", "pims_per_week")
+
+
+def _reference_save(record, fields, allowed):
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    return record
+
+
+@transaction.atomic
+def region_save(*, region: Region, **fields) -> Region:
+    return _reference_save(region, fields, REGION_FIELDS)
+
+
+@transaction.atomic
+def district_save(*, district: District, **fields) -> District:
+    return _reference_save(district, fields, DISTRICT_FIELDS)
+
+
+@transaction.atomic
+def product_save(*, product: Product, **fields) -> Product:
+    return _reference_save(product, fields, PRODUCT_FIELDS)
+
+
+@transaction.atomic
+def team_save(*, team: Team, products=None, **fields) -> Team:
+    """`products`: the team's products (None keeps them)."""
+    team = _reference_save(team, fields, TEAM_FIELDS)
+    if products is not None:
+        team.products.set(products)
+    return team
 
 
 TERRITORY_FIELDS = ("name", "code", "team", "district")
@@ -140,12 +188,16 @@ def absence_create(
     reason: str,
     note: str = "",
     by: User | None = None,
+    id=None,
 ) -> Absence:
-    """Record days a rep is out of the field. `by`: the person writing (see `_absence_rep`)."""
+    """Record days a rep is out of the field. `by`: the person writing (see `_absence_rep`);
+    `id`: the one the caller chose (the admin's form)."""
     rep = _absence_rep(by=by, rep=rep)
     if rep is None:
         raise ValidationError({"rep": _("This field is required.")})
     absence = Absence(rep=rep, date_from=date_from, date_to=date_to, reason=reason, note=note)
+    if id is not None:
+        absence.id = id
     absence.full_clean()
     absence.save()
     return absence
