@@ -28,6 +28,13 @@ from .models import (
 )
 
 
+def _known(fields, allowed):
+    """Refuse the fields a service does not write (a clean 400 naming them)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+
+
 @transaction.atomic
 def user_set_language(*, user: User, language: str) -> User:
     if language not in Language.values:
@@ -47,9 +54,7 @@ TEAM_FIELDS = ("name", "code", "call_rate_target", "pims_per_week")
 
 
 def _reference_save(record, fields, allowed):
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    _known(fields, allowed)
     for name, value in fields.items():
         setattr(record, name, value)
     record.full_clean()
@@ -110,9 +115,7 @@ def territory_update(*, territory: Territory, on=None, **fields) -> Territory:
     it read before."""
     rep_given = "rep" in fields
     rep = fields.pop("rep", None)
-    unknown = set(fields) - set(TERRITORY_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    _known(fields, TERRITORY_FIELDS)
     territory = Territory.objects.select_for_update().get(pk=territory.pk)
     for name, value in fields.items():
         setattr(territory, name, value)
@@ -210,9 +213,7 @@ ABSENCE_FIELDS = ("rep", "date_from", "date_to", "reason", "note")
 def absence_update(*, absence: Absence, by: User | None = None, **fields) -> Absence:
     """Change an absence (the caller has its row locked: core.api's If-Match). A rep's
     absences stay theirs (`_absence_rep`)."""
-    unknown = set(fields) - set(ABSENCE_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    _known(fields, ABSENCE_FIELDS)
     if by is not None and not by.is_admin:
         fields["rep"] = _absence_rep(by=by, rep=fields.get("rep"))
     for name, value in fields.items():
@@ -225,17 +226,11 @@ def absence_update(*, absence: Absence, by: User | None = None, **fields) -> Abs
 USER_FIELDS = ("username", "name", "email", "role", "language", "is_active")
 
 
-def _user_fields(fields):
-    unknown = set(fields) - set(USER_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
-
-
 @transaction.atomic
 def user_create(*, username: str, password: str | None = None, **fields) -> User:
     """Provision a person (HR / SSO); with `password`, checked as `user_set_password` does (a
     refused password creates nobody)."""
-    _user_fields(fields)
+    _known(fields, USER_FIELDS)
     user = User.objects.create(username=username, **fields)
     if password is not None:
         user_set_password(user=user, password=password)
@@ -246,7 +241,7 @@ def user_create(*, username: str, password: str | None = None, **fields) -> User
 def user_update(*, user: User, password: str | None = None, **fields) -> User:
     """Change a person's profile; with `password`, a new password (`user_set_password`). A
     deactivation or a new password signs their devices out (User.save)."""
-    _user_fields(fields)
+    _known(fields, USER_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
     user.save()
