@@ -1,10 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.widgets import DateInput
 from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from org.models import Territory
 
+from . import services
 from .models import (
     Alignment,
     ClassHistory,
@@ -49,7 +52,8 @@ class AlignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class AlignmentAdminForm(forms.ModelForm):
     """Checked with the customer's row locked, as `alignment_save` does (the admin saves in the
-    same transaction): two admins cannot align one customer twice at once."""
+    same transaction): two admins cannot align one customer twice at once. An ended alignment
+    stays ended (as in the API): a new period is a new alignment."""
 
     class Meta:
         model = Alignment
@@ -61,17 +65,76 @@ class AlignmentAdminForm(forms.ModelForm):
         customer = cleaned_data.get("customer")
         if customer is not None:
             Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
+        if (
+            not self.instance._state.adding
+            and self.instance.valid_to is not None
+            and "valid_to" in cleaned_data
+            and cleaned_data["valid_to"] is None
+        ):
+            self.add_error(
+                "valid_to",
+                _("An ended alignment stays ended: add a new one from the day after it ends."),
+            )
+        return cleaned_data
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """A new customer is aligned to a territory from today (`customer_create`)."""
+
+    territory = forms.ModelChoiceField(
+        Territory.objects.all(), label=_("territory"), required=False
+    )
+
+    user = None  # the admin's user (CustomerAdmin.get_form): territories in their scope
+
+    class Meta:
+        model = Customer
+        fields = (*services.CUSTOMER_FIELDS, "territory")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "territory" in self.fields and self.user is not None:
+            self.fields["territory"].queryset = Territory.objects.for_user(self.user)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance._state.adding and not cleaned_data.get("territory"):
+            self.add_error("territory", forms.Field.default_error_messages["required"])
         return cleaned_data
 
 
 @admin.register(Customer)
 class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Saved through customers.services, as the pages and the API: a change of kind classes
+    the customer again; a new customer is aligned to its territory."""
+
+    form = CustomerAdminForm
     list_display = ("name", "name_en", "kind", "role_group", "is_kol", "institution", "department")
     list_filter = ("kind", "role_group", "is_kol", "institution__province")
     search_fields = ("name", "name_en", "institution__name", "department__name")
     list_select_related = ("institution", "department")
     autocomplete_fields = ("institution", "department")
     inlines = [AlignmentInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is None else [name for name in fields if name != "territory"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.CUSTOMER_FIELDS}
+        if change:
+            services.customer_update(by=request.user, customer=obj, **fields)
+        else:
+            customer = services.customer_create(
+                by=request.user, territory=form.cleaned_data["territory"], **fields
+            )
+            obj.pk = customer.pk
+            obj._state.adding = False  # saved by the service: the admin's copy reads it back
+        obj.refresh_from_db()
 
 
 @admin.register(Alignment)
@@ -83,6 +146,13 @@ class AlignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("customer", "territory")
     autocomplete_fields = ("customer", "territory")
     date_hierarchy = "valid_from"
+
+    def save_model(self, request, obj, form, change):
+        """Through `alignment_save`, as the pages and the API."""
+        fields = {name: form.cleaned_data[name] for name in AlignmentAdminForm.Meta.fields}
+        services.alignment_save(alignment=obj, **fields)
+        if change:
+            obj.refresh_from_db()
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -53,8 +53,23 @@ class ScopedAdminMixin:
         )
 
 
+class ServiceAdminMixin:
+    """Saves through the model's org.services function, as the API does: `save_service` (its
+    name) is called with the record and the form's values of `service_fields`."""
+
+    save_service: str = ""
+    service_fields: tuple = ()
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in self.service_fields}
+        getattr(services, self.save_service)(**{self.model._meta.model_name: obj}, **fields)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Django's user pages: their password forms run AUTH_PASSWORD_VALIDATORS, as
+    `user_set_password` does, and User.save keeps the version and revokes the tokens."""
+
     list_display = ("username", "name", "role", "email", "language", "is_active")
     list_filter = ("role", "language", "is_active", "is_staff")
     search_fields = ("username", "name", "email", "first_name", "last_name")
@@ -69,13 +84,17 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(SimpleHistoryAdmin):
+class RegionAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    save_service = "region_save"
+    service_fields = services.REGION_FIELDS
     list_display = ("code", "name", "manager")
     search_fields = ("code", "name")
 
 
 @admin.register(District)
-class DistrictAdmin(SimpleHistoryAdmin):
+class DistrictAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    save_service = "district_save"
+    service_fields = services.DISTRICT_FIELDS
     list_display = ("code", "name", "region", "dm")
     list_filter = ("region",)
     search_fields = ("code", "name", "dm__username", "dm__name")
@@ -83,17 +102,26 @@ class DistrictAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    save_service = "product_save"
+    service_fields = services.PRODUCT_FIELDS
     list_display = ("code", "name", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    save_service = "team_save"
+    service_fields = (*services.TEAM_FIELDS, "products")
     list_display = ("code", "name", "call_rate_target", "pims_per_week")
     search_fields = ("code", "name")
     filter_horizontal = ("products",)
+
+    def save_related(self, request, form, formsets, change):
+        """The products are saved by `team_save` (save_model)."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class TerritoryAssignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -145,18 +173,14 @@ class TerritoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """Through the services: the rep only by a handover, which keeps who held it when."""
         fields = {name: form.cleaned_data[name] for name in services.TERRITORY_FIELDS}
+        rep = form.cleaned_data.get("rep")
         if change:
-            territory = services.territory_update(territory=obj, **fields)
+            if "rep" in form.changed_data:
+                fields["rep"] = rep
+            services.territory_update(territory=obj, **fields)
         else:
-            obj.rep = None
-            obj.save()
-            territory = obj
-        if not change or "rep" in form.changed_data:
-            rep = form.cleaned_data.get("rep")
-            if change or rep is not None:
-                territory = services.territory_assign_rep(
-                    territory=territory, rep=rep, on=timezone.localdate()
-                )
+            services.territory_create(id=obj.id, rep=rep, **fields)
+            obj._state.adding = False  # saved by the service: the admin's copy reads it back
         obj.refresh_from_db()
 
 
@@ -188,6 +212,16 @@ class AbsenceAdmin(SimpleHistoryAdmin):
     list_select_related = ("rep",)
     date_hierarchy = "date_from"
 
+    def save_model(self, request, obj, form, change):
+        """Through the services, as the API: a rep records their own absences."""
+        fields = {name: form.cleaned_data[name] for name in services.ABSENCE_FIELDS}
+        if change:
+            services.absence_update(absence=obj, by=request.user, **fields)
+        else:
+            services.absence_create(id=obj.id, by=request.user, **fields)
+            obj._state.adding = False  # saved by the service: the admin's copy reads it back
+            obj.refresh_from_db()
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
@@ -201,6 +235,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.api_token_revoke(token=obj)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset:
+            services.api_token_revoke(token=token)
 
 
 @admin.register(ChangeLog)

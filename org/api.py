@@ -2,7 +2,6 @@
 
 from django.contrib.auth import authenticate, user_logged_in
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -82,11 +81,23 @@ class RegionSerializer(serializers.ModelSerializer):
         model = Region
         fields = (*SYNCED, "name", "code", "manager")
 
+    def create(self, validated_data):
+        return services.region_save(region=Region(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.region_save(region=instance, **validated_data)
+
 
 class DistrictSerializer(serializers.ModelSerializer):
     class Meta:
         model = District
         fields = (*SYNCED, "name", "code", "region", "dm")
+
+    def create(self, validated_data):
+        return services.district_save(district=District(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.district_save(district=instance, **validated_data)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -94,11 +105,23 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = (*SYNCED, "name", "code", "is_active")
 
+    def create(self, validated_data):
+        return services.product_save(product=Product(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.product_save(product=instance, **validated_data)
+
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = (*SYNCED, "name", "code", "products", "call_rate_target", "pims_per_week")
+
+    def create(self, validated_data):
+        return services.team_save(team=Team(), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.team_save(team=instance, **validated_data)
 
 
 class TerritorySerializer(serializers.ModelSerializer):
@@ -106,21 +129,9 @@ class TerritorySerializer(serializers.ModelSerializer):
         model = Territory
         fields = (*SYNCED, "name", "code", "team", "district", "rep")
 
-    def validate_rep(self, rep):
-        if rep is not None and not rep.is_rep:
-            raise serializers.ValidationError(_("Only a rep can hold a territory."))
-        return rep
-
-    @transaction.atomic  # a refused handover changes nothing
-    def save(self, **kwargs):
-        """A change of rep goes through the handover service, which keeps who held it when."""
-        rep_given = "rep" in self.validated_data
-        rep = self.validated_data.pop("rep", None)
-        territory = super().save(**kwargs)
-        if rep_given:
-            services.territory_assign_rep(territory=territory, rep=rep, on=timezone.localdate())
-            territory.refresh_from_db()
-        return territory
+    def create(self, validated_data):
+        """Through the services: a rep only by the handover, which keeps who held it when."""
+        return services.territory_create(**validated_data)
 
     def update(self, instance, validated_data):
         return services.territory_update(territory=instance, **validated_data)
@@ -146,13 +157,12 @@ class UserSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("version",)
 
-    @transaction.atomic  # a refused password saves nothing
-    def save(self, **kwargs):
-        password = self.validated_data.pop("password", None)
-        user = super().save(**kwargs)
-        if password is not None:
-            services.user_set_password(user=user, password=password)
-        return user
+    def create(self, validated_data):
+        """Through the services: a password is checked (a refused one saves nothing)."""
+        return services.user_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.user_update(user=instance, **validated_data)
 
 
 class AbsenceSerializer(serializers.ModelSerializer):
@@ -162,20 +172,14 @@ class AbsenceSerializer(serializers.ModelSerializer):
         model = Absence
         fields = (*SYNCED, "rep", "date_from", "date_to", "reason", "note")
 
-    def validate(self, data):
-        user = self.context["request"].user
-        if not user.is_admin:
-            data["rep"] = user  # a rep records their own absences
-        elif "rep" not in data and self.instance is None:
-            raise serializers.ValidationError({"rep": [_("This field is required.")]})
-        instance = Absence(**{**self._current(), **data})
-        instance.full_clean(exclude=["id"])
-        return data
+    def create(self, validated_data):
+        """Through the services: a rep records their own absences."""
+        return services.absence_create(by=self.context["request"].user, **validated_data)
 
-    def _current(self):
-        if self.instance is None:
-            return {}
-        return {f: getattr(self.instance, f) for f in ("rep", "date_from", "date_to", "reason")}
+    def update(self, instance, validated_data):
+        return services.absence_update(
+            absence=instance, by=self.context["request"].user, **validated_data
+        )
 
 
 class RegionViewSet(ScopedViewSet):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.constraints import violated
@@ -16,11 +17,22 @@ from .models import (
     ASSIGNMENT_OVERLAP,
     Absence,
     ApiToken,
+    District,
     Language,
+    Product,
+    Region,
+    Team,
     Territory,
     TerritoryAssignment,
     User,
 )
+
+
+def _known(fields, allowed):
+    """Refuse the fields a service does not write (a clean 400 naming them)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
 
 
 @transaction.atomic
@@ -32,22 +44,87 @@ def user_set_language(*, user: User, language: str) -> User:
     return user
 
 
+# The organisation's reference data: create (a new instance) or change, validated like the
+# forms. The admin and the API write them here.
+
+REGION_FIELDS = ("name", "code", "manager")
+DISTRICT_FIELDS = ("name", "code", "region", "dm")
+PRODUCT_FIELDS = ("name", "code", "is_active")
+TEAM_FIELDS = ("name", "code", "call_rate_target", "pims_per_week")
+
+
+def _reference_save(record, fields, allowed):
+    _known(fields, allowed)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    return record
+
+
+@transaction.atomic
+def region_save(*, region: Region, **fields) -> Region:
+    return _reference_save(region, fields, REGION_FIELDS)
+
+
+@transaction.atomic
+def district_save(*, district: District, **fields) -> District:
+    return _reference_save(district, fields, DISTRICT_FIELDS)
+
+
+@transaction.atomic
+def product_save(*, product: Product, **fields) -> Product:
+    return _reference_save(product, fields, PRODUCT_FIELDS)
+
+
+@transaction.atomic
+def team_save(*, team: Team, products=None, **fields) -> Team:
+    """`products`: the team's products (None keeps them)."""
+    team = _reference_save(team, fields, TEAM_FIELDS)
+    if products is not None:
+        team.products.set(products)
+    return team
+
+
 TERRITORY_FIELDS = ("name", "code", "team", "district")
 
 
 @transaction.atomic
-def territory_update(*, territory: Territory, **fields) -> Territory:
-    """Change a territory's name, code, team or district. Its rep changes only by a handover
-    (`territory_assign_rep`): the row is locked and read again, so a change racing a handover
-    never writes back the rep it read before."""
-    unknown = set(fields) - set(TERRITORY_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+def territory_create(
+    *, name: str, code: str, team, district, rep: User | None = None, on=None, id=None
+) -> Territory:
+    """A new territory, vacant or handed to `rep` from `on` (default: today) by the handover,
+    which keeps who held it when. `id`: the one the caller chose (the admin's form)."""
+    territory = Territory(name=name, code=code, team=team, district=district)
+    if id is not None:
+        territory.id = id
+    territory.full_clean()
+    territory.save()
+    if rep is not None:
+        territory = territory_assign_rep(
+            territory=territory, rep=rep, on=on or timezone.localdate()
+        )
+    return territory
+
+
+@transaction.atomic
+def territory_update(*, territory: Territory, on=None, **fields) -> Territory:
+    """Change a territory's name, code, team or district; a `rep` among the fields is a handover
+    from `on` (default: today) through `territory_assign_rep`, the one write path of the rep.
+    The row is locked and read again, so a change racing a handover never writes back the rep
+    it read before."""
+    rep_given = "rep" in fields
+    rep = fields.pop("rep", None)
+    _known(fields, TERRITORY_FIELDS)
     territory = Territory.objects.select_for_update().get(pk=territory.pk)
     for name, value in fields.items():
         setattr(territory, name, value)
     territory.full_clean()
     territory.save()
+    if rep_given:
+        territory = territory_assign_rep(
+            territory=territory, rep=rep, on=on or timezone.localdate()
+        )
     return territory
 
 
@@ -97,12 +174,80 @@ def territory_assign_rep(*, territory: Territory, rep: User | None, on) -> Terri
     return territory
 
 
+def _absence_rep(*, by: User | None, rep: User | None) -> User | None:
+    """A rep records their own absences (whatever `rep` says); an admin, or the system
+    (`by` None), names the rep."""
+    if by is not None and not by.is_admin:
+        return by
+    return rep
+
+
 @transaction.atomic
-def absence_create(*, rep: User, date_from, date_to, reason: str, note: str = "") -> Absence:
+def absence_create(
+    *,
+    rep: User | None = None,
+    date_from,
+    date_to,
+    reason: str,
+    note: str = "",
+    by: User | None = None,
+    id=None,
+) -> Absence:
+    """Record days a rep is out of the field. `by`: the person writing (see `_absence_rep`);
+    `id`: the one the caller chose (the admin's form)."""
+    rep = _absence_rep(by=by, rep=rep)
+    if rep is None:
+        raise ValidationError({"rep": _("This field is required.")})
     absence = Absence(rep=rep, date_from=date_from, date_to=date_to, reason=reason, note=note)
+    if id is not None:
+        absence.id = id
     absence.full_clean()
     absence.save()
     return absence
+
+
+ABSENCE_FIELDS = ("rep", "date_from", "date_to", "reason", "note")
+
+
+@transaction.atomic
+def absence_update(*, absence: Absence, by: User | None = None, **fields) -> Absence:
+    """Change an absence (the caller has its row locked: core.api's If-Match). A rep's
+    absences stay theirs (`_absence_rep`)."""
+    _known(fields, ABSENCE_FIELDS)
+    if by is not None and not by.is_admin:
+        fields["rep"] = _absence_rep(by=by, rep=fields.get("rep"))
+    for name, value in fields.items():
+        setattr(absence, name, value)
+    absence.full_clean()
+    absence.save()
+    return absence
+
+
+USER_FIELDS = ("username", "name", "email", "role", "language", "is_active")
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str | None = None, **fields) -> User:
+    """Provision a person (HR / SSO); with `password`, checked as `user_set_password` does (a
+    refused password creates nobody)."""
+    _known(fields, USER_FIELDS)
+    user = User.objects.create(username=username, **fields)
+    if password is not None:
+        user_set_password(user=user, password=password)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, password: str | None = None, **fields) -> User:
+    """Change a person's profile; with `password`, a new password (`user_set_password`). A
+    deactivation or a new password signs their devices out (User.save)."""
+    _known(fields, USER_FIELDS)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save()
+    if password is not None:
+        user_set_password(user=user, password=password)
+    return user
 
 
 @transaction.atomic

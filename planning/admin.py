@@ -8,17 +8,8 @@ from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from .models import JointCallProposal, Plan, PlanEvent, PlanMonth, PlanTarget, PlanVersion
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TargetInline(ReadOnlyInline):

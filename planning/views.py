@@ -1,6 +1,6 @@
 """Plan pages: the rep's plans and the DM's inbox, a plan with adherence, diff and versions, its
 form, the transitions, the weekly itinerary and joint-call proposals. Thin: rules are in
-plans.services, reads in plans.selectors."""
+planning.services, reads in planning.selectors."""
 
 import datetime as dt
 
@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
+from core.concurrency import Conflict, Stale
 from core.dates import parse_date, week_start
 from core.net import safe_next
 from core.periods import month_of, parse, quarter_of
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
-from org.models import in_force_on
 
 from . import selectors, services
 from .forms import CommentForm, PlanTextForm, month_from_post, targets_from_post
@@ -85,7 +85,7 @@ def plan_new(request):
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("planning:list")
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
         return redirect("planning:list")
     messages.success(request, _("Plan started: choose your focus customers and goals."))
@@ -153,7 +153,7 @@ def plan_edit(request, pk):
         "version": plan.version,
     }
     form = PlanTextForm(request.POST or None, initial=initial)
-    aligned = Alignment.objects.filter(in_force_on(day), territory=plan.territory)
+    aligned = Alignment.objects.in_force_on(day).filter(territory=plan.territory)
     candidates = list(
         with_territory_klass(
             Customer.objects.filter(pk__in=aligned.values("customer")).select_related(
@@ -178,7 +178,7 @@ def plan_edit(request, pk):
                 key_result_areas=form.cleaned_data["key_result_areas"],
                 expected_version=form.cleaned_data["version"],
             )
-        except services.Stale:
+        except Stale:
             messages.error(
                 request,
                 _(
@@ -189,7 +189,7 @@ def plan_edit(request, pk):
             return redirect("planning:edit", pk=plan.pk)
         except ValidationError as error:
             form.add_error(None, _error_text(error))
-        except services.Conflict as error:
+        except Conflict as error:
             messages.error(request, error.message)
             return redirect("planning:detail", pk=plan.pk)
         else:
@@ -252,7 +252,7 @@ def plan_transition(request, pk, action):
         run(**kwargs)
     except ValidationError as error:
         messages.error(request, _error_text(error))
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
     else:
         messages.success(request, str(done))
@@ -327,7 +327,7 @@ def week_remove(request, pk):
     call = get_object_or_404(Call.objects.for_user(request.user), pk=pk)
     try:
         services.itinerary_remove(by=request.user, call=call)
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Visit taken off the itinerary."))
@@ -340,7 +340,7 @@ def joint_propose(request, pk):
     call = get_object_or_404(selectors.shared_calls(request.user), pk=pk)
     try:
         services.joint_call_propose(by=request.user, call=call, note=request.POST.get("note", ""))
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Joint call proposed to %(name)s.") % {"name": call.rep})
@@ -354,7 +354,7 @@ def joint_decide(request, pk):
     accept = request.POST.get("decision") == "accept"
     try:
         services.joint_call_decide(by=request.user, proposal=proposal, accept=accept)
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
     else:
         messages.success(

@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import ReadOnlyAdminMixin
 
+from . import services
 from .models import (
     ActivitySnapshot,
     ClassSnapshot,
@@ -14,10 +15,16 @@ from .models import (
 
 @admin.register(Requirement)
 class RequirementAdmin(SimpleHistoryAdmin):
+    """Saved through `requirement_save` (admins only), as the requirements page does."""
+
     list_display = ("team", "klass", "monthly_coverage", "calls_per_month", "quarterly_coverage")
     list_filter = ("team", "klass")
     search_fields = ("team__code", "team__name", "klass")
     list_select_related = ("team",)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
+        services.requirement_save(by=request.user, requirement=obj, **fields)
 
 
 class SnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
