@@ -1,8 +1,10 @@
-"""Read paths of the reports: figures of a territory, district or region for a period, summed
-from the territories' snapshots (counts are summed, never ratios averaged)."""
+"""Read paths of the reports: the scope of a report (`report_scope`), the requirement table
+(`requirement_tables`), the figures of a territory, district or region for a period summed from
+the territories' snapshots (counts are summed, never ratios averaged; the figures themselves are
+computed in reports.figures) and how fresh those snapshots are (`snapshot_freshness`)."""
 
+from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db.models import (
     Case,
@@ -12,6 +14,7 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -20,29 +23,108 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
+from core.ids import uuid_or_404
 from core.periods import Period, month_of
 from customers.models import Alignment, ClassHistory, Customer, CustomerKind
 from customers.selectors import territory_klass
-from org.models import Territory, in_force_on
+from org.models import District, Region, Role, Territory, in_force_on
 
+from . import figures
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
 
 
 def _ratio(part, whole):
-    if part is None or not whole:
-        return None
-    return round(part / whole, 4)
+    """A share as the API answers it (4 decimal places); see figures.ratio."""
+    return figures.rounded(figures.ratio(part, whole))
+
+
+# The requirement table: one reader.
+
+
+def requirement_tables(team_ids):
+    """The requirement table of each team: {team_id: {klass: Requirement}} (the team's own rows
+    over the company defaults), and the company defaults under None. The one reader of the
+    requirements (the engine's SQL joins the same rule). One query."""
+    team_ids = {pk for pk in team_ids if pk is not None}
+    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=team_ids)))
+    defaults = {r.klass: r for r in rows if r.team_id is None}
+    tables = {None: defaults}
+    for team_id in team_ids:
+        tables[team_id] = {**defaults, **{r.klass: r for r in rows if r.team_id == team_id}}
+    return tables
 
 
 def requirement_table(team):
-    """{klass: Requirement} for a team: its own rows, else the company defaults."""
-    rows = {r.klass: r for r in Requirement.objects.filter(team__isnull=True)}
-    if team is not None:
-        rows.update({r.klass: r for r in Requirement.objects.filter(team=team)})
-    return rows
+    """{klass: Requirement} for a team (None: the company default): its own rows, else the
+    company defaults."""
+    team_id = team.pk if team is not None else None
+    return requirement_tables({team_id})[team_id]
+
+
+# The scope of a report: one resolution for the pages, the API and the exports.
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report covers: `kind` ("territory" | "district" | "region") and its `object`
+    (None: the user has nothing of that kind)."""
+
+    user: object
+    kind: str
+    object: object
+
+    @property
+    def territories(self):
+        """The scope's territories, as far as the user may see them (a queryset)."""
+        if self.object is None:
+            return Territory.objects.none()
+        return scope_territories(self.user, **{self.kind: self.object})
+
+    @property
+    def team(self):
+        """The team whose requirements judge the figures: a territory's; None (the company
+        default) for a district or region, whose territories may belong to several teams."""
+        return self.object.team if self.kind == "territory" and self.object else None
+
+
+SCOPE_KINDS = ("territory", "district", "region")
+
+
+def report_scope(user, params) -> ReportScope:
+    """The scope named by `params` (`territory=`, `district=` or `region=`: the first given, in
+    that order) within the user's scope — else 404, a malformed id too. With none given, the
+    user's own: a rep's (first) territory, a DM's district, a regional manager's or admin's
+    (first) region. The pages, the API and the exports resolve their scope here."""
+    territories = Territory.objects.for_user(user).select_related("team", "district", "rep")
+    districts = District.objects.for_user(user).select_related("region", "dm")
+    regions = Region.objects.for_user(user).select_related("manager")
+    found = {"territory": territories, "district": districts, "region": regions}
+    for kind in SCOPE_KINDS:
+        if params.get(kind):
+            obj = get_object_or_404(found[kind], pk=uuid_or_404(params[kind]))
+            return ReportScope(user, kind, obj)
+    if user.is_rep:
+        return ReportScope(user, "territory", territories.order_by("code").first())
+    if user.role == Role.DM:
+        return ReportScope(user, "district", districts.order_by("code").first())
+    return ReportScope(user, "region", regions.order_by("code").first())
+
+
+# How fresh the snapshots are.
+
+
+def snapshot_freshness(territories, period: Period):
+    """When the snapshots of `territories` (a queryset) for `period` were computed: {"as_of":
+    the oldest computation — every figure shown is at least that fresh — or None when there is
+    none yet, "missing": True when no snapshot exists}. One query."""
+    at = ActivitySnapshot.objects.filter(period=period.key, territory__in=territories).aggregate(
+        at=Min("computed_at")
+    )["at"]
+    return {"as_of": at, "missing": at is None}
 
 
 def compliance_report(*, territories, period: Period, team=None):
@@ -77,27 +159,23 @@ def compliance_report(*, territories, period: Period, team=None):
     for klass in TargetClass.values:
         total = by_class.get(klass, {})
         requirement = requirements.get(klass)
-        required = total.get("calls_per_month") or (
-            {requirement.calls_per_month} if requirement and requirement.calls_per_month else set()
-        )
+        per_month = figures.calls_per_month(requirement)
+        required = total.get("calls_per_month") or ({per_month} if per_month else set())
         calls_per_month = required.pop() if len(required) == 1 else None
         targets = total.get("targets", 0)
         frequency_compliant = total.get("frequency_compliant") if period.is_month else None
-        coverage_required = None
-        if requirement is not None:
-            coverage_required = (
-                requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
-            )
         rows.append(
             {
                 "klass": klass,
                 "targets": targets,
                 "covered": total.get("covered", 0),
-                "coverage": _ratio(total.get("covered", 0), targets),
-                "coverage_required": coverage_required,
+                "coverage": figures.rounded(figures.coverage(total.get("covered", 0), targets)),
+                "coverage_required": figures.coverage_required(requirement, period),
                 "calls_per_month": calls_per_month,
                 "frequency_compliant": frequency_compliant if targets else None,
-                "frequency_compliance": _ratio(frequency_compliant, targets),
+                "frequency_compliance": figures.rounded(
+                    figures.frequency_compliance(frequency_compliant, targets)
+                ),
             }
         )
     activity = ActivitySnapshot.objects.filter(
@@ -109,7 +187,7 @@ def compliance_report(*, territories, period: Period, team=None):
         computed_at=Max("computed_at"),
     )
     completed, days = activity["completed_calls"], activity["field_days"]
-    call_rate = round(Decimal(completed) / days, 2) if completed is not None and days else None
+    call_rate = figures.call_rate(completed, days)
     return {
         "period": period.key,
         "computed_at": activity["computed_at"],
@@ -359,7 +437,7 @@ def customer_month(user, customer, day=None):
         )
         .order_by("territory__code")
     )
-    tables = requirements_by_team({a.territory.team_id for a in alignments}) if alignments else {}
+    tables = requirement_tables({a.territory.team_id for a in alignments}) if alignments else {}
     rows = []
     for alignment in alignments:
         key = alignment.klass if customer.is_prescriber else (customer.role_group or None)
@@ -376,32 +454,6 @@ def customer_month(user, customer, day=None):
             }
         )
     return {"month": month, "rows": rows}
-
-
-def pims_this_week(*, territory, today=None):
-    """Completed PIMs of the territory in the current Monday–Sunday week (live)."""
-    today = today or timezone.localdate()
-    monday = today - timedelta(days=today.weekday())
-    return (
-        Call.objects.completed()
-        .filter(territory=territory, is_pim=True, date__range=(monday, monday + timedelta(days=6)))
-        .count()
-    )
-
-
-def requirements_by_team(team_ids):
-    """{team_id: {klass: Requirement}} for these teams (own rows over company defaults), and the
-    company defaults under None. One query."""
-    team_ids = set(team_ids)
-    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=team_ids)))
-    defaults = {r.klass: r for r in rows if r.team_id is None}
-    tables = {None: defaults}
-    for team_id in team_ids:
-        tables[team_id] = {
-            **defaults,
-            **{r.klass: r for r in rows if r.team_id == team_id},
-        }
-    return tables
 
 
 def class_cells(*, territories, period: Period, group_by="territory"):
@@ -474,9 +526,8 @@ def trends(*, territories, months, classes=("A", "B")):
         series["frequency"].append(
             _ratio(row["frequency_compliant"], row["targets"]) if row else None
         )
-        series["call_rate"].append(
-            round(act["calls"] / act["days"], 2) if act and act["days"] else None
-        )
+        rate = figures.call_rate(act["calls"], act["days"]) if act else None
+        series["call_rate"].append(None if rate is None else float(rate))
     return series
 
 
@@ -499,12 +550,13 @@ def requirement_settings(teams):
     """The company default table and each team's own one (None: it follows the default), for
     the requirements page: {"defaults": {klass: Requirement}, "teams": [(team, {klass:
     Requirement} | None)]}. One query whatever the number of teams."""
-    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=teams)))
-    defaults = {r.klass: r for r in rows if r.team_id is None}
+    tables = requirement_tables(team.pk for team in teams)
+    defaults = tables[None]
     own = {}
-    for row in rows:
-        if row.team_id is not None:
-            own.setdefault(row.team_id, {})[row.klass] = row
+    for team_id, table in tables.items():
+        rows = {k: r for k, r in table.items() if r.team_id is not None}
+        if team_id is not None and rows:
+            own[team_id] = rows
     return {"defaults": defaults, "teams": [(team, own.get(team.pk)) for team in teams]}
 
 

@@ -54,16 +54,23 @@ def nightly_periods():
 
 
 def territory_figures_refresh(*, territory, period: Period) -> bool:
-    """Bring a territory's snapshot of `period` up to date before a dashboard shows it: when it
-    is missing or older than the latest change to the territory's calls, recompute the period
-    for the territory's district (set-based, one transaction). Returns whether it recomputed."""
-    from .selectors import last_call_change, snapshot_time
+    """Ask the workers to bring a territory's snapshot of `period` up to date when it is missing
+    (a new period, its first day) or older than the latest change to the territory's calls (a
+    refresh on commit not run yet): the territory's refresh task, through the outbox (kept there
+    when the broker is down). Writes nothing itself, so a dashboard's GET may call it; the page
+    shows the snapshot there is, with its time. Returns whether it asked."""
+    from django.utils import timezone
 
+    from .selectors import last_call_change, snapshot_time
+    from .tasks import recompute_territory
+
+    if period.start > timezone.localdate():  # not begun: no snapshot is kept for it
+        return False
     computed_at = snapshot_time(territory, period)
     changed_at = last_call_change(territory)
     if computed_at is not None and (changed_at is None or changed_at <= computed_at):
         return False
-    engine.recompute_batch(period=period, district_ids=[territory.district_id])
+    outbox.send(recompute_territory, period.key, str(territory.pk))
     return True
 
 
