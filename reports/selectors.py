@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     Exists,
-    F,
     IntegerField,
     Max,
     Min,
@@ -20,7 +17,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -29,9 +25,9 @@ from django.utils import timezone
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
 from core.ids import uuid_or_404
 from core.periods import Period, month_of
-from customers.models import Alignment, ClassHistory, Customer, CustomerKind
+from customers.models import Alignment, ClassHistory, Customer, target_class
 from customers.selectors import territory_klass
-from org.models import District, Region, Role, Territory, in_force_on
+from org.models import District, Region, Role, Territory
 
 from . import figures
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
@@ -243,31 +239,16 @@ def period_targets(*, territory, period: Period, through=None):
     territory from the period's first day to `through` (default: the period's last day).
     A queryset: one query however many targets."""
     start = period.start
-    best = (
-        ClassHistory.objects.filter(
-            in_force_on(start),
-            customer=OuterRef("pk"),
-            product__teams=territory.team_id,
-        )
-        .order_by("klass")
-        .values("klass")[:1]
-    )
     return (
         Customer.objects.filter(
             Exists(
-                Alignment.objects.filter(
-                    in_force_on(start), territory=territory, customer=OuterRef("pk")
+                Alignment.objects.in_force_on(start).filter(
+                    territory=territory, customer=OuterRef("pk")
                 )
             )
         )
-        .annotate(
-            klass=Case(
-                When(kind=CustomerKind.NON_PRESCRIBER, then=F("role_group")),
-                default=Subquery(best),
-                output_field=CharField(),
-            ),
-            call_count=_visits_through(territory, start, through or period.end),
-        )
+        .with_target_class(Territory.objects.filter(pk=territory.pk), start, name="klass")
+        .annotate(call_count=_visits_through(territory, start, through or period.end))
         .filter(klass__isnull=False)
     )
 
@@ -418,21 +399,22 @@ def customer_month(user, customer, day=None):
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+    def here():
+        # Three subqueries deep, as in customers.selectors.klass_counts: the alignment's own
+        # territory only.
+        return Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory"))))
+
     alignments = list(
-        Alignment.objects.filter(
-            in_force_on(month.start),
+        Alignment.objects.in_force_on(month.start)
+        .filter(
             customer=customer,
             territory__in=Territory.objects.for_user(user),
         )
         .select_related("territory__team")
         .annotate(
-            # Three subqueries deep, as in customers.selectors.klass_counts: the alignment's
-            # own territory only.
-            klass=territory_klass(
-                Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
-                month.start,
-                "customer_id",
-            ),
+            klass=territory_klass(here(), month.start, "customer_id"),
+            target_class=target_class(here(), month.start, "customer_id"),
             done=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
         )
         .order_by("territory__code")
@@ -440,7 +422,7 @@ def customer_month(user, customer, day=None):
     tables = requirement_tables({a.territory.team_id for a in alignments}) if alignments else {}
     rows = []
     for alignment in alignments:
-        key = alignment.klass if customer.is_prescriber else (customer.role_group or None)
+        key = alignment.target_class
         requirement = tables[alignment.territory.team_id].get(key) if key else None
         required = requirement.calls_per_month if requirement else None
         rows.append(
@@ -668,8 +650,7 @@ def adoption_by_product(*, territories, period: Period):
     one-to-one call of these territories up to the period's end ("" when none was).
     [{product, klass, stage, customers}]. One query."""
     start = period.start
-    aligned = Alignment.objects.filter(
-        in_force_on(start),
+    aligned = Alignment.objects.in_force_on(start).filter(
         customer=OuterRef("customer"),
         territory__in=territories,
         territory__team__products=OuterRef("product"),
@@ -688,7 +669,8 @@ def adoption_by_product(*, territories, period: Period):
         .values("adoption_stage")[:1]
     )
     return list(
-        ClassHistory.objects.filter(in_force_on(start), Exists(aligned), klass__in=("A", "B"))
+        ClassHistory.objects.on(start)
+        .filter(Exists(aligned), klass__in=("A", "B"))
         .annotate(stage=Coalesce(Subquery(latest), Value("")))
         .values("product", "product__name", "product__code", "klass", "stage")
         .annotate(customers=Count("pk"))
