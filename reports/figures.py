@@ -68,7 +68,8 @@ def pims_this_week(*, territory, today=None):
     monday = today - timedelta(days=today.weekday())
     return (
         Call.objects.completed()
-        .filter(territory=territory, is_pim=True, date__range=(monday, monday + timedelta(days=6)))
+        .in_period(monday, monday + timedelta(days=6))
+        .filter(territory=territory, is_pim=True)
         .count()
     )
 

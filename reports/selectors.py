@@ -217,12 +217,8 @@ def _visits_through(territory, start, end):
     each attendee): a subquery on the outer customer."""
     return Coalesce(
         Subquery(
-            CallAttendee.objects.filter(
-                customer=OuterRef("pk"),
-                call__territory=territory,
-                call__status=CallStatus.COMPLETED,
-                call__date__range=(start, end),
-            )
+            CallAttendee.objects.at_completed_calls(start, end)
+            .filter(customer=OuterRef("pk"), call__territory=territory)
             .values("customer")
             .annotate(n=Count("pk"))
             .values("n"),
@@ -389,12 +385,8 @@ def customer_month(user, customer, day=None):
     Two queries, whatever the data."""
     month = month_of(day or timezone.localdate())
     visits = (
-        CallAttendee.objects.filter(
-            customer=customer,
-            call__territory=OuterRef("territory"),
-            call__status=CallStatus.COMPLETED,
-            call__date__range=(month.start, month.end),
-        )
+        CallAttendee.objects.at_completed_calls(month.start, month.end)
+        .filter(customer=customer, call__territory=OuterRef("territory"))
         .values("customer")
         .annotate(n=Count("pk"))
         .values("n")
