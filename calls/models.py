@@ -281,6 +281,13 @@ class Call(SyncedModel):
         return locks_at is not None and (now or timezone.now()) >= locks_at
 
 
+class CallAttendeeQuerySet(models.QuerySet):
+    def at_completed_calls(self, start, end):
+        """Attendances at completed calls dated in [start, end] (inclusive, local dates): the
+        visits the compliance figures count (a group call counts for each attendee)."""
+        return self.filter(call__status=CallStatus.COMPLETED, call__date__range=(start, end))
+
+
 class CallAttendee(models.Model):
     """A customer at a call: one row per attendee, so a group call counts for each of them."""
 
@@ -294,6 +301,8 @@ class CallAttendee(models.Model):
         related_name="call_attendances",
     )
     history = HistoricalRecords()
+
+    objects = CallAttendeeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attendee")

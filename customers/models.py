@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -137,6 +138,11 @@ class CustomerQuerySet(ScopedQuerySet):
         for customer in objs:
             customer.set_search_keys()
         return super().bulk_create(objs, *args, **kwargs)
+
+    def with_target_class(self, territories, day, name="target_class"):
+        """Annotate `name` (default `target_class`): each customer's class as a target of
+        `territories` (a queryset) on `day` — see `target_class`, the one spelling of it."""
+        return self.annotate(**{name: target_class(territories, day)})
 
     def search(self, q):
         """Customers as reps type them: every word of `q` is in the name (Chinese or English),
@@ -637,6 +643,41 @@ class ClassHistory(models.Model):
     @property
     def strategy(self):
         return STRATEGIES[self.klass]
+
+
+def promoted_class(territories, day, customer_ref="pk"):
+    """Expression: a prescriber's highest class (A > B > C > D) on `day` among the products
+    promoted by the teams of those of `territories` (a queryset) the customer is aligned to on
+    that day; None when unclassified. `customer_ref` names the customer in the outer query."""
+    promoted = Alignment.objects.in_force_on(day).filter(
+        customer=OuterRef(OuterRef(customer_ref)),
+        territory__in=territories,
+        territory__team__products=OuterRef("product"),
+    )
+    return Subquery(
+        ClassHistory.objects.on(day)
+        .filter(Exists(promoted), customer=OuterRef(customer_ref))
+        .order_by("klass")
+        .values("klass")[:1],
+        output_field=CharField(),
+    )
+
+
+def target_class(territories, day, customer_ref="pk"):
+    """Expression: a customer's class as a target of `territories` on `day` — the class the
+    compliance figures and the requirement table (A–D, N1–N3) know it by: a non-prescriber's
+    role group (N1–N3; None when not recorded), else the prescriber's `promoted_class`. The
+    reports' engine spells the same rule in SQL. `customer_ref` names the customer in the
+    outer query ("pk" on customers, e.g. "customer_id" on an alignment or plan target)."""
+    prefix = "" if customer_ref == "pk" else customer_ref.removesuffix("_id") + "__"
+    return Case(
+        When(
+            **{f"{prefix}kind": CustomerKind.NON_PRESCRIBER},
+            then=NullIf(F(f"{prefix}role_group"), Value("")),
+        ),
+        default=promoted_class(territories, day, customer_ref),
+        output_field=CharField(),
+    )
 
 
 class Reclassification(BatchJob):

@@ -4,7 +4,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -30,6 +29,7 @@ from .models import (
     Klass,
     Measure,
     Threshold,
+    promoted_class,
 )
 from .pinyin import search_keys
 
@@ -111,22 +111,10 @@ def territory_klass(territories, day, customer_ref="pk"):
     (A > B > C > D) of the products their teams promote, over those of the territories the
     customer is aligned to on that day; N for a non-prescriber; None when unclassified.
     `customer_ref` names the customer in the outer query."""
-    promoted = Alignment.objects.filter(
-        in_force_on(day),
-        customer=OuterRef(OuterRef(customer_ref)),
-        territory__in=territories,
-        territory__team__products=OuterRef("product"),
-    )
-    best = (
-        ClassHistory.objects.filter(in_force_on(day), customer=OuterRef(customer_ref))
-        .filter(Exists(promoted))
-        .order_by("klass")
-        .values("klass")[:1]
-    )
     kind = "kind" if customer_ref == "pk" else customer_ref.replace("_id", "") + "__kind"
     return Case(
         When(**{kind: CustomerKind.NON_PRESCRIBER}, then=Value(Klass.N.value)),
-        default=Subquery(best),
+        default=promoted_class(territories, day, customer_ref),
         output_field=CharField(),
     )
 

@@ -22,7 +22,7 @@ from core.periods import month_of, quarter_of
 from org.models import District, Role, Territory, User
 from org.selectors import working_days
 from planning.models import Plan, PlanStatus
-from reports import engine
+from reports import engine, figures
 from reports.models import ClassSnapshot
 
 from .models import Rule
@@ -205,7 +205,7 @@ def planned_not_recorded_find(setting, now):
 
 
 def _pct(part, whole):
-    return "—" if not whole or part is None else f"{100 * part // whole} %"
+    return figures.percent(figures.ratio(part, whole)) or "—"
 
 
 def team_digest_due(setting, now):

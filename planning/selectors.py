@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallStatus
 from core.periods import Period, month_of, parse, quarter_of
-from customers.models import Customer, CustomerKind
+from customers.models import Customer, target_class
 from customers.selectors import territory_klass
 from org.models import District, Role, Territory
 from reports.selectors import compliance_report, requirement_table
@@ -38,24 +38,18 @@ def _ratio(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def _requirement_key(klass, kind, role_group):
-    if kind == CustomerKind.NON_PRESCRIBER:
-        return role_group or None
-    return klass
-
-
 def required_calls(*, territory, customers, day):
     """{customer_id: calls per month its class requires (for the territory's team, on `day`)};
     None for "as needed" or no class. Two queries."""
     requirements = requirement_table(territory.team)
     rows = (
         Customer.objects.filter(pk__in=list(customers))
-        .annotate(klass=territory_klass(Territory.objects.filter(pk=territory.pk), day))
-        .values_list("pk", "klass", "kind", "role_group")
+        .with_target_class(Territory.objects.filter(pk=territory.pk), day)
+        .values_list("pk", "target_class")
     )
     out = {}
-    for pk, klass, kind, role_group in rows:
-        requirement = requirements.get(_requirement_key(klass, kind, role_group))
+    for pk, klass in rows:
+        requirement = requirements.get(klass)
         out[pk] = requirement.calls_per_month if requirement else None
     return out
 
@@ -129,6 +123,7 @@ def target_rows(plan, today=None):
         .select_related("customer__institution", "customer__department")
         .annotate(
             klass=territory_klass(territories, period.start, customer_ref="customer_id"),
+            target_class=target_class(territories, period.start, customer_ref="customer_id"),
             completed=_completed_calls(period.start, through),
             scheduled=_planned_calls(period.start, period.end),
         )
@@ -136,8 +131,7 @@ def target_rows(plan, today=None):
     )
     requirements = requirement_table(plan.territory.team)
     for row in rows:
-        key = _requirement_key(row.klass, row.customer.kind, row.customer.role_group)
-        requirement = requirements.get(key)
+        requirement = requirements.get(row.target_class)
         row.badge = "N" if (row.klass or "").startswith("N") else row.klass
         row.required = requirement.calls_per_month if requirement else None
         row.planned = row.calls_per_month * months

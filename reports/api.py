@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from core.ids import uuid_or_404
 from core.periods import parse
 from org.api import IsAdmin, ScopedViewSet
-from org.models import District, Region, Territory
 
 from . import selectors, services
 from .models import RecomputeJob, RecomputeJobStatus, Requirement
@@ -126,22 +125,12 @@ class ComplianceReportView(APIView):
     def get(self, request):
         query = ComplianceQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        data, user = query.validated_data, request.user
-        team = None
-        if data.get("territory"):
-            scope = get_object_or_404(Territory.objects.for_user(user), pk=data["territory"])
-            territories = selectors.scope_territories(user, territory=scope)
-            team, kind = scope.team, "territory"
-        elif data.get("district"):
-            scope = get_object_or_404(District.objects.for_user(user), pk=data["district"])
-            territories, kind = selectors.scope_territories(user, district=scope), "district"
-        else:
-            scope = get_object_or_404(Region.objects.for_user(user), pk=data["region"])
-            territories, kind = selectors.scope_territories(user, region=scope), "region"
+        data = query.validated_data
+        scope = selectors.report_scope(request.user, data)
         report = selectors.compliance_report(
-            territories=territories, period=data["period"], team=team
+            territories=scope.territories, period=data["period"], team=scope.team
         )
-        report["scope"] = {"type": kind, "id": scope.pk, "name": str(scope)}
+        report["scope"] = {"type": scope.kind, "id": scope.object.pk, "name": str(scope.object)}
         return Response(report)
 
 

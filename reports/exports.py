@@ -10,14 +10,12 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.periods import parse
-from org.models import District, Region, Territory
 
 from . import selectors
 
@@ -131,19 +129,11 @@ def compliance_export(request):
     given = [name for name in ("territory", "district", "region") if query.get(name)]
     if len(given) != 1:
         return HttpResponseBadRequest(_("Give exactly one of territory, district or region."))
-    kind = given[0]
-    model = {"territory": Territory, "district": District, "region": Region}[kind]
-    user = request.user
-    try:
-        scope = get_object_or_404(model.objects.for_user(user), pk=query[kind])
-    except ValidationError as error:  # not an id
-        raise Http404 from error
-    territories = selectors.scope_territories(user, **{kind: scope})
+    found = selectors.report_scope(request.user, {given[0]: query[given[0]]})
     report = selectors.compliance_report(
-        territories=territories,
-        period=period,
-        team=scope.team if kind == "territory" else None,
+        territories=found.territories, period=period, team=found.team
     )
+    scope = found.object
     code = getattr(scope, "code", "") or str(scope.pk)
     filename = f"compliance-{slugify(code) or scope.pk}-{period.key}"
     return export_response(report["rows"], compliance_columns(), filename, format)

@@ -1,48 +1,126 @@
-"""Read paths of the reports: figures of a territory, district or region for a period, summed
-from the territories' snapshots (counts are summed, never ratios averaged)."""
+"""Read paths of the reports: the scope of a report (`report_scope`), the requirement table
+(`requirement_tables`), the figures of a territory, district or region for a period summed from
+the territories' snapshots (counts are summed, never ratios averaged; the figures themselves are
+computed in reports.figures) and how fresh those snapshots are (`snapshot_freshness`)."""
 
+from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     Exists,
-    F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
+from core.ids import uuid_or_404
 from core.periods import Period, month_of
-from customers.models import Alignment, ClassHistory, Customer, CustomerKind
+from customers.models import Alignment, ClassHistory, Customer, target_class
 from customers.selectors import territory_klass
-from org.models import Territory, in_force_on
+from org.models import District, Region, Role, Territory
 
+from . import figures
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
 
 
 def _ratio(part, whole):
-    if part is None or not whole:
-        return None
-    return round(part / whole, 4)
+    """A share as the API answers it (4 decimal places); see figures.ratio."""
+    return figures.rounded(figures.ratio(part, whole))
+
+
+# The requirement table: one reader.
+
+
+def requirement_tables(team_ids):
+    """The requirement table of each team: {team_id: {klass: Requirement}} (the team's own rows
+    over the company defaults), and the company defaults under None. The one reader of the
+    requirements (the engine's SQL joins the same rule). One query."""
+    team_ids = {pk for pk in team_ids if pk is not None}
+    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=team_ids)))
+    defaults = {r.klass: r for r in rows if r.team_id is None}
+    tables = {None: defaults}
+    for team_id in team_ids:
+        tables[team_id] = {**defaults, **{r.klass: r for r in rows if r.team_id == team_id}}
+    return tables
 
 
 def requirement_table(team):
-    """{klass: Requirement} for a team: its own rows, else the company defaults."""
-    rows = {r.klass: r for r in Requirement.objects.filter(team__isnull=True)}
-    if team is not None:
-        rows.update({r.klass: r for r in Requirement.objects.filter(team=team)})
-    return rows
+    """{klass: Requirement} for a team (None: the company default): its own rows, else the
+    company defaults."""
+    team_id = team.pk if team is not None else None
+    return requirement_tables({team_id})[team_id]
+
+
+# The scope of a report: one resolution for the pages, the API and the exports.
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report covers: `kind` ("territory" | "district" | "region") and its `object`
+    (None: the user has nothing of that kind)."""
+
+    user: object
+    kind: str
+    object: object
+
+    @property
+    def territories(self):
+        """The scope's territories, as far as the user may see them (a queryset)."""
+        if self.object is None:
+            return Territory.objects.none()
+        return scope_territories(self.user, **{self.kind: self.object})
+
+    @property
+    def team(self):
+        """The team whose requirements judge the figures: a territory's; None (the company
+        default) for a district or region, whose territories may belong to several teams."""
+        return self.object.team if self.kind == "territory" and self.object else None
+
+
+SCOPE_KINDS = ("territory", "district", "region")
+
+
+def report_scope(user, params) -> ReportScope:
+    """The scope named by `params` (`territory=`, `district=` or `region=`: the first given, in
+    that order) within the user's scope — else 404, a malformed id too. With none given, the
+    user's own: a rep's (first) territory, a DM's district, a regional manager's or admin's
+    (first) region. The pages, the API and the exports resolve their scope here."""
+    territories = Territory.objects.for_user(user).select_related("team", "district", "rep")
+    districts = District.objects.for_user(user).select_related("region", "dm")
+    regions = Region.objects.for_user(user).select_related("manager")
+    found = {"territory": territories, "district": districts, "region": regions}
+    for kind in SCOPE_KINDS:
+        if params.get(kind):
+            obj = get_object_or_404(found[kind], pk=uuid_or_404(params[kind]))
+            return ReportScope(user, kind, obj)
+    if user.is_rep:
+        return ReportScope(user, "territory", territories.order_by("code").first())
+    if user.role == Role.DM:
+        return ReportScope(user, "district", districts.order_by("code").first())
+    return ReportScope(user, "region", regions.order_by("code").first())
+
+
+# How fresh the snapshots are.
+
+
+def snapshot_freshness(territories, period: Period):
+    """When the snapshots of `territories` (a queryset) for `period` were computed: {"as_of":
+    the oldest computation — every figure shown is at least that fresh — or None when there is
+    none yet, "missing": True when no snapshot exists}. One query."""
+    at = ActivitySnapshot.objects.filter(period=period.key, territory__in=territories).aggregate(
+        at=Min("computed_at")
+    )["at"]
+    return {"as_of": at, "missing": at is None}
 
 
 def compliance_report(*, territories, period: Period, team=None):
@@ -77,27 +155,23 @@ def compliance_report(*, territories, period: Period, team=None):
     for klass in TargetClass.values:
         total = by_class.get(klass, {})
         requirement = requirements.get(klass)
-        required = total.get("calls_per_month") or (
-            {requirement.calls_per_month} if requirement and requirement.calls_per_month else set()
-        )
+        per_month = figures.calls_per_month(requirement)
+        required = total.get("calls_per_month") or ({per_month} if per_month else set())
         calls_per_month = required.pop() if len(required) == 1 else None
         targets = total.get("targets", 0)
         frequency_compliant = total.get("frequency_compliant") if period.is_month else None
-        coverage_required = None
-        if requirement is not None:
-            coverage_required = (
-                requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
-            )
         rows.append(
             {
                 "klass": klass,
                 "targets": targets,
                 "covered": total.get("covered", 0),
-                "coverage": _ratio(total.get("covered", 0), targets),
-                "coverage_required": coverage_required,
+                "coverage": figures.rounded(figures.coverage(total.get("covered", 0), targets)),
+                "coverage_required": figures.coverage_required(requirement, period),
                 "calls_per_month": calls_per_month,
                 "frequency_compliant": frequency_compliant if targets else None,
-                "frequency_compliance": _ratio(frequency_compliant, targets),
+                "frequency_compliance": figures.rounded(
+                    figures.frequency_compliance(frequency_compliant, targets)
+                ),
             }
         )
     activity = ActivitySnapshot.objects.filter(
@@ -109,7 +183,7 @@ def compliance_report(*, territories, period: Period, team=None):
         computed_at=Max("computed_at"),
     )
     completed, days = activity["completed_calls"], activity["field_days"]
-    call_rate = round(Decimal(completed) / days, 2) if completed is not None and days else None
+    call_rate = figures.call_rate(completed, days)
     return {
         "period": period.key,
         "computed_at": activity["computed_at"],
@@ -143,12 +217,8 @@ def _visits_through(territory, start, end):
     each attendee): a subquery on the outer customer."""
     return Coalesce(
         Subquery(
-            CallAttendee.objects.filter(
-                customer=OuterRef("pk"),
-                call__territory=territory,
-                call__status=CallStatus.COMPLETED,
-                call__date__range=(start, end),
-            )
+            CallAttendee.objects.at_completed_calls(start, end)
+            .filter(customer=OuterRef("pk"), call__territory=territory)
             .values("customer")
             .annotate(n=Count("pk"))
             .values("n"),
@@ -165,31 +235,16 @@ def period_targets(*, territory, period: Period, through=None):
     territory from the period's first day to `through` (default: the period's last day).
     A queryset: one query however many targets."""
     start = period.start
-    best = (
-        ClassHistory.objects.filter(
-            in_force_on(start),
-            customer=OuterRef("pk"),
-            product__teams=territory.team_id,
-        )
-        .order_by("klass")
-        .values("klass")[:1]
-    )
     return (
         Customer.objects.filter(
             Exists(
-                Alignment.objects.filter(
-                    in_force_on(start), territory=territory, customer=OuterRef("pk")
+                Alignment.objects.in_force_on(start).filter(
+                    territory=territory, customer=OuterRef("pk")
                 )
             )
         )
-        .annotate(
-            klass=Case(
-                When(kind=CustomerKind.NON_PRESCRIBER, then=F("role_group")),
-                default=Subquery(best),
-                output_field=CharField(),
-            ),
-            call_count=_visits_through(territory, start, through or period.end),
-        )
+        .with_target_class(Territory.objects.filter(pk=territory.pk), start, name="klass")
+        .annotate(call_count=_visits_through(territory, start, through or period.end))
         .filter(klass__isnull=False)
     )
 
@@ -330,39 +385,36 @@ def customer_month(user, customer, day=None):
     Two queries, whatever the data."""
     month = month_of(day or timezone.localdate())
     visits = (
-        CallAttendee.objects.filter(
-            customer=customer,
-            call__territory=OuterRef("territory"),
-            call__status=CallStatus.COMPLETED,
-            call__date__range=(month.start, month.end),
-        )
+        CallAttendee.objects.at_completed_calls(month.start, month.end)
+        .filter(customer=customer, call__territory=OuterRef("territory"))
         .values("customer")
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+    def here():
+        # Three subqueries deep, as in customers.selectors.klass_counts: the alignment's own
+        # territory only.
+        return Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory"))))
+
     alignments = list(
-        Alignment.objects.filter(
-            in_force_on(month.start),
+        Alignment.objects.in_force_on(month.start)
+        .filter(
             customer=customer,
             territory__in=Territory.objects.for_user(user),
         )
         .select_related("territory__team")
         .annotate(
-            # Three subqueries deep, as in customers.selectors.klass_counts: the alignment's
-            # own territory only.
-            klass=territory_klass(
-                Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
-                month.start,
-                "customer_id",
-            ),
+            klass=territory_klass(here(), month.start, "customer_id"),
+            target_class=target_class(here(), month.start, "customer_id"),
             done=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
         )
         .order_by("territory__code")
     )
-    tables = requirements_by_team({a.territory.team_id for a in alignments}) if alignments else {}
+    tables = requirement_tables({a.territory.team_id for a in alignments}) if alignments else {}
     rows = []
     for alignment in alignments:
-        key = alignment.klass if customer.is_prescriber else (customer.role_group or None)
+        key = alignment.target_class
         requirement = tables[alignment.territory.team_id].get(key) if key else None
         required = requirement.calls_per_month if requirement else None
         rows.append(
@@ -376,32 +428,6 @@ def customer_month(user, customer, day=None):
             }
         )
     return {"month": month, "rows": rows}
-
-
-def pims_this_week(*, territory, today=None):
-    """Completed PIMs of the territory in the current Monday–Sunday week (live)."""
-    today = today or timezone.localdate()
-    monday = today - timedelta(days=today.weekday())
-    return (
-        Call.objects.completed()
-        .filter(territory=territory, is_pim=True, date__range=(monday, monday + timedelta(days=6)))
-        .count()
-    )
-
-
-def requirements_by_team(team_ids):
-    """{team_id: {klass: Requirement}} for these teams (own rows over company defaults), and the
-    company defaults under None. One query."""
-    team_ids = set(team_ids)
-    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=team_ids)))
-    defaults = {r.klass: r for r in rows if r.team_id is None}
-    tables = {None: defaults}
-    for team_id in team_ids:
-        tables[team_id] = {
-            **defaults,
-            **{r.klass: r for r in rows if r.team_id == team_id},
-        }
-    return tables
 
 
 def class_cells(*, territories, period: Period, group_by="territory"):
@@ -474,9 +500,8 @@ def trends(*, territories, months, classes=("A", "B")):
         series["frequency"].append(
             _ratio(row["frequency_compliant"], row["targets"]) if row else None
         )
-        series["call_rate"].append(
-            round(act["calls"] / act["days"], 2) if act and act["days"] else None
-        )
+        rate = figures.call_rate(act["calls"], act["days"]) if act else None
+        series["call_rate"].append(None if rate is None else float(rate))
     return series
 
 
@@ -499,12 +524,13 @@ def requirement_settings(teams):
     """The company default table and each team's own one (None: it follows the default), for
     the requirements page: {"defaults": {klass: Requirement}, "teams": [(team, {klass:
     Requirement} | None)]}. One query whatever the number of teams."""
-    rows = list(Requirement.objects.filter(Q(team__isnull=True) | Q(team__in=teams)))
-    defaults = {r.klass: r for r in rows if r.team_id is None}
+    tables = requirement_tables(team.pk for team in teams)
+    defaults = tables[None]
     own = {}
-    for row in rows:
-        if row.team_id is not None:
-            own.setdefault(row.team_id, {})[row.klass] = row
+    for team_id, table in tables.items():
+        rows = {k: r for k, r in table.items() if r.team_id is not None}
+        if team_id is not None and rows:
+            own[team_id] = rows
     return {"defaults": defaults, "teams": [(team, own.get(team.pk)) for team in teams]}
 
 
@@ -616,8 +642,7 @@ def adoption_by_product(*, territories, period: Period):
     one-to-one call of these territories up to the period's end ("" when none was).
     [{product, klass, stage, customers}]. One query."""
     start = period.start
-    aligned = Alignment.objects.filter(
-        in_force_on(start),
+    aligned = Alignment.objects.in_force_on(start).filter(
         customer=OuterRef("customer"),
         territory__in=territories,
         territory__team__products=OuterRef("product"),
@@ -636,7 +661,8 @@ def adoption_by_product(*, territories, period: Period):
         .values("adoption_stage")[:1]
     )
     return list(
-        ClassHistory.objects.filter(in_force_on(start), Exists(aligned), klass__in=("A", "B"))
+        ClassHistory.objects.on(start)
+        .filter(Exists(aligned), klass__in=("A", "B"))
         .annotate(stage=Coalesce(Subquery(latest), Value("")))
         .values("product", "product__name", "product__code", "klass", "stage")
         .annotate(customers=Count("pk"))

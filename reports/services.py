@@ -54,16 +54,23 @@ def nightly_periods():
 
 
 def territory_figures_refresh(*, territory, period: Period) -> bool:
-    """Bring a territory's snapshot of `period` up to date before a dashboard shows it: when it
-    is missing or older than the latest change to the territory's calls, recompute the period
-    for the territory's district (set-based, one transaction). Returns whether it recomputed."""
-    from .selectors import last_call_change, snapshot_time
+    """Ask the workers to bring a territory's snapshot of `period` up to date when it is missing
+    (a new period, its first day) or older than the latest change to the territory's calls (a
+    refresh on commit not run yet): the territory's refresh task, through the outbox (kept there
+    when the broker is down). Writes nothing itself, so a dashboard's GET may call it; the page
+    shows the snapshot there is, with its time. Returns whether it asked."""
+    from django.utils import timezone
 
+    from .selectors import last_call_change, snapshot_time
+    from .tasks import recompute_territory
+
+    if period.start > timezone.localdate():  # not begun: no snapshot is kept for it
+        return False
     computed_at = snapshot_time(territory, period)
     changed_at = last_call_change(territory)
     if computed_at is not None and (changed_at is None or changed_at <= computed_at):
         return False
-    engine.recompute_batch(period=period, district_ids=[territory.district_id])
+    outbox.send(recompute_territory, period.key, str(territory.pk))
     return True
 
 
@@ -165,17 +172,7 @@ def recompute_job_start(*, by: User, period: Period):
 
     _admin_only(by)
     job = _recompute_job_create(by=by, period=period)
-    district_ids = list(job.parts.order_by("district_id").values_list("district_id", flat=True))
-    if not district_ids:
-        _recompute_job_finish(job.pk)
-    elif Territory.objects.count() <= SYNC_LIMIT:
-        try:
-            for district_id in district_ids:
-                recompute_job_district(job_id=job.pk, district_id=district_id)
-        except Exception:  # the job shows it failed; the districts done keep their new figures
-            logging.getLogger(__name__).exception("recompute job %s failed", job.pk)
-    else:
-        transaction.on_commit(lambda: _recompute_job_send(job.pk, district_ids))
+    _recompute_job_fan_out(job, inline=Territory.objects.count() <= SYNC_LIMIT, on_commit=True)
     job.refresh_from_db()
     return job
 
@@ -184,12 +181,28 @@ def recompute_job_queue(*, period: Period):
     """The nightly recompute of `period`: a job no one started, one task per district (the
     workers share them; the sweep resumes the job if they are lost)."""
     job = _recompute_job_create(by=None, period=period)
-    district_ids = list(job.parts.order_by("district_id").values_list("district_id", flat=True))
-    if district_ids:
-        _recompute_job_send(job.pk, district_ids)
-    else:
-        _recompute_job_finish(job.pk)
+    _recompute_job_fan_out(job)
     return job
+
+
+def _recompute_job_fan_out(job, *, inline=False, on_commit=False):
+    """The one fan-out of a recompute job (districts → tasks): each of its districts is a task
+    for the workers to share (sent once the transaction commits with `on_commit`), or, with
+    `inline` (a small company), run here one after the other. A job without districts is done
+    at once. The sweep sends the unfinished districts of a job again (`_recompute_job_send`)."""
+    district_ids = list(job.parts.order_by("district_id").values_list("district_id", flat=True))
+    if not district_ids:
+        _recompute_job_finish(job.pk)
+    elif inline:
+        try:
+            for district_id in district_ids:
+                recompute_job_district(job_id=job.pk, district_id=district_id)
+        except Exception:  # the job shows it failed; the districts done keep their new figures
+            logging.getLogger(__name__).exception("recompute job %s failed", job.pk)
+    elif on_commit:
+        transaction.on_commit(lambda: _recompute_job_send(job.pk, district_ids))
+    else:
+        _recompute_job_send(job.pk, district_ids)
 
 
 @transaction.atomic

@@ -1,24 +1,23 @@
 """The dashboards: a rep's territory (figures per class and the targets behind them), a DM's
-district (reps × classes, trends) and a regional roll-up (districts × classes). Thin: the reads
-are in reports.selectors, the one write (refresh a stale snapshot) in reports.services."""
-
-import math
+district (reps × classes, trends) and a regional roll-up (districts × classes). Thin and
+read-only: the scope is `selectors.report_scope`, the figures `reports.figures`, read from the
+snapshots with the time they were computed ("as of 04:11"). A GET writes nothing: a territory's
+missing or stale snapshot is asked of the workers (`services.territory_figures_refresh`)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from calls.services import can_log_calls
-from core.ids import uuid_or_404
 from core.periods import Period, month_of, parse, quarter_of
 from org.models import District, Region, Role, Territory
 
-from .. import selectors, services
+from .. import figures, selectors, services
 from ..models import TargetClass
 
 CLASSES = TargetClass.values
@@ -54,55 +53,20 @@ def _switch(request, period: Period):
     }
 
 
-def _state(value, required):
-    """met / unmet / plain (nothing required) / none (nothing to judge)."""
-    if value is None:
-        return "none"
-    if required is None:
-        return "plain"
-    return "met" if value >= required else "unmet"
-
-
-def _pct(ratio):
-    """A share as a whole percentage, rounded down (89.6 % is not shown as a met 90 %)."""
-    return None if ratio is None else f"{math.floor(float(ratio) * 100 + 1e-9)} %"
-
-
 def _cell(counts, requirement, period):
-    """A class's figures (targets, covered, frequency_compliant) with ratios and states."""
-    targets = counts.get("targets", 0) if counts else 0
-    covered = counts.get("covered", 0) if counts else 0
-    compliant = counts.get("frequency_compliant") if counts else None
-    coverage_required = None
-    calls_per_month = None
-    if requirement is not None:
-        coverage_required = (
-            requirement.monthly_coverage if period.is_month else requirement.quarterly_coverage
-        )
-        calls_per_month = requirement.calls_per_month
-    coverage = covered / targets if targets else None
-    frequency = None
-    if targets and period.is_month and calls_per_month and compliant is not None:
-        frequency = compliant / targets
-    return {
-        "targets": targets,
-        "covered": covered,
-        "coverage_pct": _pct(coverage),
-        "coverage_required_pct": _pct(coverage_required),
-        "frequency_pct": _pct(frequency),
-        "coverage": coverage,
-        "coverage_required": coverage_required,
-        "coverage_state": _state(coverage, coverage_required),
-        "calls_per_month": calls_per_month,
-        "frequency_compliant": compliant if frequency is not None else None,
-        "frequency": frequency,
-        # Every target of the class is to reach its calls per month: met at 100 %.
-        "frequency_state": _state(frequency, 1 if calls_per_month else None),
-    }
+    return figures.class_figures(counts, requirement, period)
 
 
-def _rate(calls, days):
-    return round(calls / days, 2) if calls is not None and days else None
+def _freshness(territories, period, *, requested=False):
+    """The "as of" line: when the scope's snapshots were computed (the oldest), whether that was
+    today (then the time only is shown), and whether a refresh was just asked of the workers."""
+    freshness = selectors.snapshot_freshness(territories, period)
+    as_of = freshness["as_of"]
+    freshness["today"] = (
+        as_of is not None and timezone.localtime(as_of).date() == timezone.localdate()
+    )
+    freshness["requested"] = requested
+    return freshness
 
 
 def _chart(values, labels, *, percent, target=None, details=None, label_head=None, empty=None):
@@ -128,7 +92,7 @@ def _chart(values, labels, *, percent, target=None, details=None, label_head=Non
             points.append({"x": x, "label": label, "value": None, "detail": None})
             continue
         segment.append(f"{x},{y(value)}")
-        shown = _pct(value) if percent else f"{value:.1f}"
+        shown = figures.percent(value) if percent else f"{value:.1f}"
         points.append({"x": x, "y": y(value), "label": label, "value": shown, "detail": detail})
     if segment:
         segments.append(segment)
@@ -144,7 +108,7 @@ def _chart(values, labels, *, percent, target=None, details=None, label_head=Non
         "points": points,
         "ticks": [{"y": y(t), "label": f"{t * 100:.0f}%" if percent else f"{t:g}"} for t in ticks],
         "target": y(target) if target is not None else None,
-        "target_label": (_pct(target) if percent else f"{float(target):g}")
+        "target_label": (figures.percent(target) if percent else f"{float(target):g}")
         if target is not None
         else None,
         "label_head": label_head or _("Month"),
@@ -225,39 +189,14 @@ def _progress_charts(*, territory, period, requirements):
 def _scope(request):
     """What a report page shows: ("territory" | "district" | "region", the object or None). A
     rep's territory, a DM's district, a regional manager's or admin's region;
-    `?territory=`, `?district=`, `?region=` drill down within one's scope (else 404)."""
-    user = request.user
-    if request.GET.get("territory"):
-        territory = get_object_or_404(
-            Territory.objects.for_user(user).select_related("team", "district", "rep"),
-            pk=uuid_or_404(request.GET["territory"]),
-        )
-        return "territory", territory
-    if user.is_rep:
-        if request.GET.get("district") or request.GET.get("region"):
-            raise Http404
-        territory = (
-            Territory.objects.for_user(user)
-            .select_related("team", "district", "rep")
-            .order_by("code")
-            .first()
-        )
-        return "territory", territory
-    if request.GET.get("district"):
-        district = get_object_or_404(
-            District.objects.for_user(user).select_related("region", "dm"),
-            pk=uuid_or_404(request.GET["district"]),
-        )
-        return "district", district
-    if user.role == Role.DM:
-        district = (
-            District.objects.for_user(user).select_related("region", "dm").order_by("code").first()
-        )
-        return "district", district
-    regions = Region.objects.for_user(user).select_related("manager")
-    if request.GET.get("region"):
-        return "region", get_object_or_404(regions, pk=uuid_or_404(request.GET["region"]))
-    return "region", regions.order_by("code").first()
+    `?territory=`, `?district=`, `?region=` drill down within one's scope (else 404; a rep
+    drills to their territories only). See selectors.report_scope."""
+    query = request.GET
+    drills_up = query.get("district") or query.get("region")
+    if request.user.is_rep and not query.get("territory") and drills_up:
+        raise Http404
+    scope = selectors.report_scope(request.user, query)
+    return scope.kind, scope.object
 
 
 @login_required
@@ -276,12 +215,13 @@ def _territory_page(request, territory, period):
         context["scope_query"] = f"territory={territory.pk}"
     if territory is None:
         return render(request, "reports/rep.html", context)
-    services.territory_figures_refresh(territory=territory, period=period)
+    # No write here: a missing or stale snapshot is asked of the workers, the page shows the
+    # snapshot there is, with its time.
+    requested = services.territory_figures_refresh(territory=territory, period=period)
     team = territory.team
     requirements = selectors.requirement_table(team)
-    report = selectors.compliance_report(
-        territories=Territory.objects.filter(pk=territory.pk), period=period, team=team
-    )
+    territories = Territory.objects.filter(pk=territory.pk)
+    report = selectors.compliance_report(territories=territories, period=period, team=team)
     rows = []
     for row in report["rows"]:
         cell = _cell(row, requirements.get(row["klass"]), period)
@@ -289,8 +229,7 @@ def _territory_page(request, territory, period):
         cell["badge"] = "N" if row["klass"].startswith("N") else row["klass"]
         rows.append(cell)
     call_rate = report["call_rate"]
-    pims_week = selectors.pims_this_week(territory=territory)
-    territories = Territory.objects.filter(pk=territory.pk)
+    pims_week = figures.pims_this_week(territory=territory)
     context.update(
         {
             "territories": list(
@@ -300,9 +239,10 @@ def _territory_page(request, territory, period):
             else [],
             "report": report,
             "rows": rows,
-            "call_rate_state": _state(call_rate, team.call_rate_target),
+            "freshness": _freshness(territories, period, requested=requested),
+            "call_rate_state": figures.state(call_rate, team.call_rate_target),
             "pims_week": pims_week,
-            "pims_state": _state(pims_week, team.pims_per_week),
+            "pims_state": figures.state(pims_week, team.pims_per_week),
             "missing": selectors.missing_visits(
                 territory=territory, period=period, requirements=requirements
             ),
@@ -346,14 +286,14 @@ def _district_page(request, district, period):
         .order_by("code")
     )
     territory_list = list(territories)
-    tables = selectors.requirements_by_team({t.team_id for t in territory_list})
+    tables = selectors.requirement_tables({t.team_id for t in territory_list})
     cells = selectors.class_cells(territories=territories, period=period)
     activity = selectors.activity_cells(territories=territories, period=period)
     lines = []
     for territory in territory_list:
         requirements = tables[territory.team_id]
         act = activity.get(territory.pk) or {}
-        rate = _rate(act.get("completed_calls"), act.get("field_days"))
+        rate = figures.call_rate(act.get("completed_calls"), act.get("field_days"))
         lines.append(
             {
                 "territory": territory,
@@ -363,7 +303,7 @@ def _district_page(request, district, period):
                 ],
                 "activity": act,
                 "call_rate": rate,
-                "call_rate_state": _state(rate, territory.team.call_rate_target),
+                "call_rate_state": figures.state(rate, territory.team.call_rate_target),
             }
         )
     teams = {t.team_id: t.team for t in territory_list}
@@ -378,7 +318,8 @@ def _district_page(request, district, period):
             "lines": lines,
             "report": report,
             "totals": totals,
-            "total_rate_state": _state(report["call_rate"], target),
+            "total_rate_state": figures.state(report["call_rate"], target),
+            "freshness": _freshness(territories, period),
             "charts": _trend_charts(
                 territories=territories,
                 period=period,
@@ -404,7 +345,7 @@ def _region_page(request, region, period):
     districts = list(
         District.objects.for_user(user).filter(region=region).select_related("dm").order_by("code")
     )
-    requirements = selectors.requirements_by_team(())[None]
+    requirements = selectors.requirement_table(None)
     cells = selectors.class_cells(
         territories=territories, period=period, group_by="territory__district"
     )
@@ -421,7 +362,7 @@ def _region_page(request, region, period):
                     _cell(cells.get((district.pk, k)), requirements.get(k), period) for k in CLASSES
                 ],
                 "activity": act,
-                "call_rate": _rate(act.get("completed_calls"), act.get("field_days")),
+                "call_rate": figures.call_rate(act.get("completed_calls"), act.get("field_days")),
             }
         )
     report = selectors.compliance_report(territories=territories, period=period)
@@ -433,6 +374,7 @@ def _region_page(request, region, period):
             "totals": [
                 _cell(row, requirements.get(row["klass"]), period) for row in report["rows"]
             ],
+            "freshness": _freshness(territories, period),
             "regions": list(Region.objects.for_user(user).order_by("code")),
         }
     )

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from customers.models import AdoptionStage
 
-from .. import selectors
+from .. import figures, selectors
 from ..exports import FORMATS, PERCENT, export_response
-from .dashboards import _pct, _period, _scope, _switch
+from .dashboards import _period, _scope, _switch
 
 # Stages from the furthest from use to the closest; "" first: nothing recorded yet.
 STAGES = ["", *AdoptionStage.values]
@@ -31,7 +31,7 @@ def _effort_rows(rows):
     for row in rows:
         row["badge"] = (row["klass"] or "")[:1] if row["klass"] else None
         for key in ("target_share", "call_share", "invitation_share"):
-            row[f"{key}_pct"] = _pct(row[key]) if row[key] is not None else None
+            row[f"{key}_pct"] = figures.percent(row[key]) if row[key] is not None else None
             row[f"{key}_width"] = _width(row[key])
         target = row["target_share"]
         row["call_index"] = (
@@ -67,7 +67,7 @@ def _adoption_table(rows):
             {
                 "total": total,
                 "before_trial": before,
-                "before_trial_pct": _pct(before / total) if total else None,
+                "before_trial_pct": figures.percent(before / total) if total else None,
                 "stages": [
                     {
                         "stage": stage or "none",

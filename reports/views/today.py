@@ -16,7 +16,7 @@ from calls.services import can_log_calls
 from core.periods import month_of
 from customers.selectors import territory_customer_counts
 
-from .. import selectors
+from .. import figures, selectors
 from ..models import TargetClass
 
 # Targets shown per class before "show all".
@@ -49,7 +49,7 @@ def _still_to_visit(territories, day, show):
     order (A, B, C, D, N1, N2, N3): the targets of `territories` short of their class's calls per
     month this month. One query, and one per territory."""
     period = month_of(day)
-    tables = selectors.requirements_by_team(t.team_id for t in territories)
+    tables = selectors.requirement_tables(t.team_id for t in territories)
     by_class = {}
     for territory in territories:
         rows = selectors.missing_visits(
@@ -84,7 +84,7 @@ def _pims(territories, day):
     monday = day - timedelta(days=day.weekday())
     rows = []
     for territory in territories:
-        done = selectors.pims_this_week(territory=territory, today=day)
+        done = figures.pims_this_week(territory=territory, today=day)
         required = territory.team.pims_per_week
         rows.append(
             {
