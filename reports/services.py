@@ -53,6 +53,9 @@ def nightly_periods():
     return current_periods()
 
 
+REFRESH_ASK_TTL = 120  # seconds: a stale dashboard asks the workers again after this
+
+
 def territory_figures_refresh(*, territory, period: Period) -> bool:
     """Ask the workers to bring a territory's snapshot of `period` up to date when it is missing
     (a new period, its first day) or older than the latest change to the territory's calls (a
@@ -70,7 +73,13 @@ def territory_figures_refresh(*, territory, period: Period) -> bool:
     changed_at = last_call_change(territory)
     if computed_at is not None and (changed_at is None or changed_at <= computed_at):
         return False
-    outbox.send(recompute_territory, period.key, str(territory.pk))
+    # One ask per change: a dashboard reloaded while the workers catch up sends nothing more.
+    from django.core.cache import cache
+
+    seen = ":".join(str(at.timestamp()) if at else "-" for at in (changed_at, computed_at))
+    asked = f"reports:refresh-asked:{territory.pk}:{period.key}:{seen}"
+    if cache.add(asked, True, timeout=REFRESH_ASK_TTL):
+        outbox.send(recompute_territory, period.key, str(territory.pk))
     return True
 
 

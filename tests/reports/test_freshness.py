@@ -82,6 +82,17 @@ def test_a_stale_snapshot_is_asked_of_the_workers_not_recomputed_in_the_get(
     assert response.context["freshness"]["requested"]
 
 
+def test_a_stale_dashboard_reloaded_asks_the_workers_once(figures, login, sent):  # noqa: F811
+    client = login(english(figures.rep_x))
+    call(figures.tx, [figures.c_missing], day=20)
+
+    for _reload in range(3):
+        response, writes = get(client)
+        assert writes == [] and "being updated" in response.content.decode()
+
+    assert sent == [("reports.tasks.recompute_territory", (PERIOD, str(figures.tx.pk)))]
+
+
 def test_a_missing_snapshot_still_shows_the_page_and_is_asked_of_the_workers(
     figures,  # noqa: F811
     login,
