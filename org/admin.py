@@ -11,7 +11,6 @@ from .models import (
     Absence,
     ApiToken,
     CalendarDay,
-    ChangeLog,
     District,
     Product,
     Region,
@@ -201,12 +200,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(ChangeLog)
-class ChangeLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The sync's change log (org.changelog): written by every synced save, read by the sync."""
-
-    list_display = ("id", "txid", "model", "object_id", "op", "created_at")
-    search_fields = ("model",)
-    list_filter = ("model", "op")
