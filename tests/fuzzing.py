@@ -1,13 +1,16 @@
 """What the schemathesis tests share (tests/api_contract/test_fuzz.py, the longer run in
 tests/bench/test_fuzz_long.py): the schema as served, the in-process WSGI app on the test's
-database connection, a fresh token per request, the checks, and a stateful workflow."""
+database connection (the `app` fixture), a fresh token per request, the checks, reproducible
+hypothesis settings, and a stateful workflow."""
 
 import contextlib
 import json
 
+import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, settings
 from rest_framework.utils.encoders import JSONEncoder
 from schemathesis import checks
 
@@ -47,6 +50,25 @@ def wsgi_app():
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def app():
+    """The WSGI app of `wsgi_app()` for one test (a test module takes it as `app = fuzzing.app`)."""
+    with wsgi_app() as app:
+        yield app
+
+
+def hypothesis_settings(*, max_examples, phases=(Phase.generate,), **kwargs):
+    """Reproducible runs (a fixed seed, no deadline, no health check) of `max_examples`."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=list(phases),
+        **kwargs,
+    )
 
 
 def user_of(world, role):
