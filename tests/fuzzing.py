@@ -4,6 +4,7 @@ database connection (the `app` fixture), a fresh token per request, the checks, 
 hypothesis settings, and a stateful workflow."""
 
 import contextlib
+import functools
 import json
 
 import pytest
@@ -27,12 +28,21 @@ CHECKS = [
 ROLES = ("admin", "rep")
 
 
+@functools.cache
+def _served_spec() -> str:
+    # JSON: schemathesis wants plain JSON types (no lazy strings, no Decimals).
+    return json.dumps(SchemaGenerator().get_schema(request=None, public=True), cls=JSONEncoder)
+
+
+def served_spec() -> dict:
+    """The schema `/api/schema/` serves (with its error responses and links), as plain JSON;
+    generated once a test session (the schema does not change while the tests run)."""
+    return json.loads(_served_spec())
+
+
 def load_schema():
-    """The schema `/api/schema/` serves (with its error responses and links)."""
-    spec = SchemaGenerator().get_schema(request=None, public=True)
-    # JSON round trip: schemathesis wants plain JSON types (no lazy strings, no Decimals).
-    spec = json.loads(json.dumps(spec, cls=JSONEncoder))
-    return schemathesis.openapi.from_dict(spec)
+    """The served schema, for schemathesis."""
+    return schemathesis.openapi.from_dict(served_spec())
 
 
 @contextlib.contextmanager
