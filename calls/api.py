@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
 
+from core import sync
 from core.api import SyncedWriteMixin
 from customers.models import AdoptionStage, Customer, Department, Institution
-from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory, User
 

@@ -7,7 +7,7 @@ class CallsConfig(AppConfig):
     verbose_name = _("Calls")
 
     def ready(self):
-        from org import changelog
+        from core import changelog
         from org.models import Territory
 
         from .models import Call

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.models import SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
-from org.models import CatalogueQuerySet, Product, ScopedQuerySet, SyncedModel, Territory
+from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Territory
 
 
 class CallSettings(models.Model):

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
 from calls import urls as calls_urls
+from core import api as core_api
 from core import health
 from customers import api as customers_api
 from notifications import api as notifications_api
@@ -45,7 +46,7 @@ router.register("plans", plans_api.PlanViewSet, basename="plan")
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="token"),
     path("me/", org_api.MeView.as_view(), name="me"),
-    path("sync/", org_api.SyncView.as_view(), name="sync"),
+    path("sync/", core_api.SyncView.as_view(), name="sync"),
     path(
         "measures/import/",
         customers_api.MeasureImportView.as_view({"post": "create"}),

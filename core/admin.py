@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import OutboxTask
+from .models import ChangeLog, OutboxTask
 
 
 @admin.register(OutboxTask)
@@ -17,4 +17,22 @@ class OutboxTaskAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeLog)
+class ChangeLogAdmin(admin.ModelAdmin):
+    """The sync's change log (core.changelog): written by every synced save, read by the sync."""
+
+    list_display = ("id", "txid", "model", "object_id", "op", "created_at")
+    search_fields = ("model",)
+    list_filter = ("model", "op")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -8,6 +8,8 @@
   no record meets: 412. The OpenAPI schema documents the header, the ETag and the 412.
 - `SyncedWriteMixin`: that, plus the idempotent create with a client-supplied `id` and a
   service's `Conflict` as 409.
+- `SyncView`: `GET /api/v1/sync/`, one endpoint over every resource the apps register with
+  core.sync.
 """
 
 import uuid
@@ -17,10 +19,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from . import sync
 from .concurrency import STALE_RECORD, Conflict, Stale, check_version, has_version, lock_for_update
 
 
@@ -221,3 +225,64 @@ class SyncedWriteMixin(VersionedMixin):
         if not self.same_content(existing, serializer.service_kwargs()):
             raise ConflictError(self.differs_message)
         return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+
+
+# The sync (core.sync): one endpoint over every registered resource.
+
+
+class SyncChangeSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text=gettext_lazy("The resource, e.g. `customers`, `calls`."))
+    op = serializers.ChoiceField(["upsert", "delete"])
+    data = serializers.DictField(
+        required=False,
+        help_text=gettext_lazy("`upsert`: the record as `GET /api/v1/<type>/<id>/` answers it."),
+    )
+    id = serializers.UUIDField(required=False, help_text=gettext_lazy("`delete`: the record's id."))
+
+
+class SyncPageSerializer(serializers.Serializer):
+    changes = SyncChangeSerializer(many=True)
+    cursor = serializers.CharField(
+        help_text=gettext_lazy("Send it back as `since` for what comes next.")
+    )
+    has_more = serializers.BooleanField(
+        help_text=gettext_lazy("More changes are waiting: ask again now.")
+    )
+
+
+class SyncView(APIView):
+    """Every change visible to the caller after `since`, oldest first (initial sync without it).
+
+    A record deleted or no longer in the caller's scope arrives as `op: delete`."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since",
+                OpenApiTypes.STR,
+                description=gettext_lazy("The cursor of the previous answer."),
+            ),
+            OpenApiParameter(
+                "types",
+                OpenApiTypes.STR,
+                description=gettext_lazy(
+                    "Comma-separated resources (default: all), e.g. customers,calls."
+                ),
+            ),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=gettext_lazy("Changes per page: default 500, at most 1000."),
+            ),
+        ],
+        responses=SyncPageSerializer,
+    )
+    def get(self, request):
+        params = request.query_params
+        page = sync.sync_page(
+            request=request,
+            since=params.get("since"),
+            types_param=params.get("types"),
+            size=sync.page_size(params.get("page_size")),
+        )
+        return Response(page)

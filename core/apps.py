@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,3 +18,9 @@ class CoreConfig(AppConfig):
         for field in (forms.DateField, forms.DateTimeField, fields.DateField, fields.DateTimeField):
             if validate_date_in_range not in field.default_validators:
                 field.default_validators = [*field.default_validators, validate_date_in_range]
+
+        # Every save and delete of a synced model of any app is logged for the sync (every
+        # model is loaded before any app's ready()); the apps declare places and dependents.
+        from core import changelog
+
+        changelog.connect(apps.get_models())

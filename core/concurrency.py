@@ -35,7 +35,7 @@ STALE_RECORD = gettext_lazy("This record has changed since you read it (version 
 
 
 def has_version(model) -> bool:
-    """Whether `model` rows carry a `version` (org.models.SyncedModel)."""
+    """Whether `model` rows carry a `version` (core.models.SyncedModel)."""
     return any(field.name == "version" for field in model._meta.concrete_fields)
 
 

@@ -1,4 +1,8 @@
-"""What every app shares: the outbox, and the batch jobs with their progress.
+"""What every app shares: the synced records and their change log, the outbox, and the batch jobs
+with their progress.
+
+Synced records: a `SyncedModel` is what REST clients sync; every save and delete of one is logged
+in `ChangeLog` (core/changelog.py), which the sync reads (core/sync.py).
 
 The outbox: Celery tasks that could not be sent to the broker when their write committed. A write
 is saved even when the broker (Redis) is down; the jobs it triggers (a territory's
@@ -10,6 +14,66 @@ import uuid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class SyncedModel(models.Model):
+    """A record REST clients sync: a UUID id, a version (+1 on every save) and updated_at."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
+
+
+class ChangeOp(models.TextChoices):
+    UPSERT = "upsert", _("upsert")
+    DELETE = "delete", _("delete")
+    SCOPE = "scope", _("scope change")
+
+
+class ChangeLog(models.Model):
+    """One change of a synced record, in commit-safe order (core.changelog explains the cursor).
+
+    `txid` is the writing transaction's id on PostgreSQL (`pg_current_xact_id()`), 0 on SQLite.
+    The entry names the record only: the sync reads the record as it is when it answers.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    txid = models.BigIntegerField(_("transaction"), default=0)
+    model = models.CharField(_("model"), max_length=64)
+    object_id = models.UUIDField(_("object id"))
+    op = models.CharField(_("operation"), max_length=8, choices=ChangeOp.choices)
+    # Where the record was when it was deleted or its scope changed (the territory, district or
+    # region it left or entered; null where unknown): only a caller who held that place is sent
+    # the delete (core.changelog). Plain ids, not foreign keys: the place may be gone since.
+    scope_territory = models.UUIDField(_("territory"), null=True, blank=True)
+    scope_district = models.UUIDField(_("district"), null=True, blank=True)
+    scope_region = models.UUIDField(_("region"), null=True, blank=True)
+    # A user who held it (an absence's rep, a notification's reader); 0: nobody but admins.
+    scope_user = models.BigIntegerField(_("user"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        # The table predates the model's move from org to core (a state-only move: the table,
+        # its rows and its indexes are org's as they were).
+        db_table = "org_changelog"
+        verbose_name = _("change log entry")
+        verbose_name_plural = _("change log")
+        indexes = [
+            models.Index(fields=["txid", "id"], name="changelog_position"),
+            models.Index(fields=["created_at"], name="changelog_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.id} {self.model} {self.object_id} {self.op}"
 
 
 class OutboxTask(models.Model):

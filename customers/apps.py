@@ -9,7 +9,7 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from django.utils import timezone
 
-        from org import changelog
+        from core import changelog
         from org.models import Territory, not_ended_by
 
         from .models import Alignment, ClassOverride, Customer, Department, Institution, Measure

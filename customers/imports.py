@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from org import changelog
+from core import changelog
 from org.models import Product, User, in_force_on
 
 from .classification import classify

@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
-from core.models import BatchJob
+from core.models import BatchJob, SyncedModel
 from org.models import (
     ScopedQuerySet,
-    SyncedModel,
     Territory,
     in_force_on,
     not_ended_by,

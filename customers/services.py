@@ -8,12 +8,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import outbox
+from core import changelog, outbox
 from core.concurrency import check_version
 from core.constraints import violated
-from core.models import JobStatus
-from org import changelog
-from org.models import ChangeOp, Product, Role, Territory, User
+from core.models import ChangeOp, JobStatus
+from org.models import Product, Role, Territory, User
 
 from .classification import batch_bounds, classify, classify_customer
 from .models import (

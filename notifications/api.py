@@ -7,8 +7,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import sync
 from core.pagination import Pagination
-from org import sync
 
 from . import services
 from .models import Notification

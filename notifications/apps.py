@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from calls.signals import amendment_decided, coaching_commented
-        from org import changelog
+        from core import changelog
         from planning.signals import plan_event
 
         from .models import Notification

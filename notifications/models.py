@@ -6,7 +6,8 @@ import datetime
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from org.models import ScopedQuerySet, SyncedModel, User
+from core.models import SyncedModel
+from org.models import ScopedQuerySet, User
 
 
 class Rule(models.TextChoices):

@@ -11,8 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from core import outbox
-from org import changelog
+from core import changelog, outbox
 
 from .models import DEFAULTS, EmailOptOut, Notification, Rule, RuleRun, RuleSetting
 from .rules import RULES

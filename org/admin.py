@@ -11,7 +11,6 @@ from .models import (
     Absence,
     ApiToken,
     CalendarDay,
-    ChangeLog,
     District,
     Product,
     Region,
@@ -246,11 +245,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             services.api_token_revoke(token=token)
 
-
-@admin.register(ChangeLog)
-class ChangeLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The sync's change log (org.changelog): written by every synced save, read by the sync."""
-
-    list_display = ("id", "txid", "model", "object_id", "op", "created_at")
-    search_fields = ("model",)
-    list_filter = ("model", "op")

@@ -3,15 +3,15 @@
 from django.contrib.auth import authenticate, user_logged_in
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import sync
 from core.api import VersionedMixin
 
-from . import lockout, services, sync
+from . import lockout, services
 from .authentication import DeviceTokenAuthentication
 from .models import Absence, ApiToken, District, Product, Region, Role, Team, Territory, User
 
@@ -361,7 +361,7 @@ class ApiTokenViewSet(viewsets.ReadOnlyModelViewSet, viewsets.mixins.DestroyMode
         services.api_token_revoke(token=instance)
 
 
-# Sync (org.sync): one endpoint over every registered resource.
+# Synced by core.sync (`GET /api/v1/sync/`, core.api.SyncView).
 
 sync.register("regions", RegionViewSet)
 sync.register("districts", DistrictViewSet)
@@ -369,53 +369,3 @@ sync.register("products", ProductViewSet)
 sync.register("teams", TeamViewSet)
 sync.register("territories", TerritoryViewSet)
 sync.register("absences", AbsenceViewSet)
-
-
-class SyncChangeSerializer(serializers.Serializer):
-    type = serializers.CharField(help_text=_("The resource, e.g. `customers`, `calls`."))
-    op = serializers.ChoiceField(["upsert", "delete"])
-    data = serializers.DictField(
-        required=False,
-        help_text=_("`upsert`: the record as `GET /api/v1/<type>/<id>/` answers it."),
-    )
-    id = serializers.UUIDField(required=False, help_text=_("`delete`: the record's id."))
-
-
-class SyncPageSerializer(serializers.Serializer):
-    changes = SyncChangeSerializer(many=True)
-    cursor = serializers.CharField(help_text=_("Send it back as `since` for what comes next."))
-    has_more = serializers.BooleanField(help_text=_("More changes are waiting: ask again now."))
-
-
-class SyncView(APIView):
-    """Every change visible to the caller after `since`, oldest first (initial sync without it).
-
-    A record deleted or no longer in the caller's scope arrives as `op: delete`."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "since", OpenApiTypes.STR, description=_("The cursor of the previous answer.")
-            ),
-            OpenApiParameter(
-                "types",
-                OpenApiTypes.STR,
-                description=_("Comma-separated resources (default: all), e.g. customers,calls."),
-            ),
-            OpenApiParameter(
-                "page_size",
-                OpenApiTypes.INT,
-                description=_("Changes per page: default 500, at most 1000."),
-            ),
-        ],
-        responses=SyncPageSerializer,
-    )
-    def get(self, request):
-        params = request.query_params
-        page = sync.sync_page(
-            request=request,
-            since=params.get("since"),
-            types_param=params.get("types"),
-            size=sync.page_size(params.get("page_size")),
-        )
-        return Response(page)

@@ -1,4 +1,4 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,11 +7,19 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self):
-        from . import changelog
+        from core import changelog
+
+        from . import places
         from .models import Absence, District, Region, Territory
 
-        changelog.connect(apps.get_models())
         changelog.register_self_scoping(Region, District, Territory, Absence)
+        # Who held a place: the sync sends a delete only to them.
+        changelog.register_places_held(places.places_held)
+        # A territory, district or region is its own place (its own id is enough: `places_held`
+        # follows them through the history of the districts and regions they were in).
+        changelog.register_place(Territory, lambda row: changelog.place(territory=row.pk))
+        changelog.register_place(District, lambda row: changelog.place(district=row.pk))
+        changelog.register_place(Region, lambda row: changelog.place(region=row.pk))
         # An absence was seen by its rep and by the managers of the rep's territories.
         changelog.register_place(
             Absence,

@@ -5,8 +5,6 @@ open-ended. A record is in force on day D when valid_from <= D and (valid_to is 
 D <= valid_to).
 """
 
-import uuid
-
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
@@ -16,23 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
-
-
-class SyncedModel(models.Model):
-    """A record REST clients sync: a UUID id, a version (+1 on every save) and updated_at."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            self.version = (self.version or 0) + 1
-        super().save(*args, **kwargs)
+from core.models import SyncedModel
 
 
 def in_force_on(day, prefix=""):
@@ -485,43 +467,3 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.device or self.key[:6]}"
-
-
-class ChangeOp(models.TextChoices):
-    UPSERT = "upsert", _("upsert")
-    DELETE = "delete", _("delete")
-    SCOPE = "scope", _("scope change")
-
-
-class ChangeLog(models.Model):
-    """One change of a synced record, in commit-safe order (org.changelog explains the cursor).
-
-    `txid` is the writing transaction's id on PostgreSQL (`pg_current_xact_id()`), 0 on SQLite.
-    The entry names the record only: the sync reads the record as it is when it answers.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    txid = models.BigIntegerField(_("transaction"), default=0)
-    model = models.CharField(_("model"), max_length=64)
-    object_id = models.UUIDField(_("object id"))
-    op = models.CharField(_("operation"), max_length=8, choices=ChangeOp.choices)
-    # Where the record was when it was deleted or its scope changed (the territory, district or
-    # region it left or entered; null where unknown): only a caller who held that place is sent
-    # the delete (org.changelog). Plain ids, not foreign keys: the place may be gone since.
-    scope_territory = models.UUIDField(_("territory"), null=True, blank=True)
-    scope_district = models.UUIDField(_("district"), null=True, blank=True)
-    scope_region = models.UUIDField(_("region"), null=True, blank=True)
-    # A user who held it (an absence's rep, a notification's reader); 0: nobody but admins.
-    scope_user = models.BigIntegerField(_("user"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("change log entry")
-        verbose_name_plural = _("change log")
-        indexes = [
-            models.Index(fields=["txid", "id"], name="changelog_position"),
-            models.Index(fields=["created_at"], name="changelog_created"),
-        ]
-
-    def __str__(self):
-        return f"{self.id} {self.model} {self.object_id} {self.op}"

@@ -18,9 +18,9 @@ from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import sync
 from core.api import IF_MATCH, SyncedWriteMixin
 from customers.models import Customer
-from org import sync
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Role
 

@@ -10,7 +10,7 @@ class PlanningConfig(AppConfig):
     verbose_name = _("Plans")
 
     def ready(self):
-        from org import changelog
+        from core import changelog
         from org.models import Territory
 
         from .models import Plan

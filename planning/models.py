@@ -13,8 +13,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call
+from core.models import SyncedModel
 from customers.models import Customer
-from org.models import Role, ScopedQuerySet, SyncedModel, Territory
+from org.models import Role, ScopedQuerySet, Territory
 
 QUARTER_RE = r"^\d{4}-Q[1-4]$"
 

@@ -1,13 +1,17 @@
 """What the schemathesis tests share (tests/api_contract/test_fuzz.py, the longer run in
 tests/bench/test_fuzz_long.py): the schema as served, the in-process WSGI app on the test's
-database connection, a fresh token per request, the checks, and a stateful workflow."""
+database connection (the `app` fixture), a fresh token per request, the checks, reproducible
+hypothesis settings, and a stateful workflow."""
 
 import contextlib
+import functools
 import json
 
+import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, settings
 from rest_framework.utils.encoders import JSONEncoder
 from schemathesis import checks
 
@@ -24,12 +28,21 @@ CHECKS = [
 ROLES = ("admin", "rep")
 
 
+@functools.cache
+def _served_spec() -> str:
+    # JSON: schemathesis wants plain JSON types (no lazy strings, no Decimals).
+    return json.dumps(SchemaGenerator().get_schema(request=None, public=True), cls=JSONEncoder)
+
+
+def served_spec() -> dict:
+    """The schema `/api/schema/` serves (with its error responses and links), as plain JSON;
+    generated once a test session (the schema does not change while the tests run)."""
+    return json.loads(_served_spec())
+
+
 def load_schema():
-    """The schema `/api/schema/` serves (with its error responses and links)."""
-    spec = SchemaGenerator().get_schema(request=None, public=True)
-    # JSON round trip: schemathesis wants plain JSON types (no lazy strings, no Decimals).
-    spec = json.loads(json.dumps(spec, cls=JSONEncoder))
-    return schemathesis.openapi.from_dict(spec)
+    """The served schema, for schemathesis."""
+    return schemathesis.openapi.from_dict(served_spec())
 
 
 @contextlib.contextmanager
@@ -47,6 +60,25 @@ def wsgi_app():
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def app():
+    """The WSGI app of `wsgi_app()` for one test (a test module takes it as `app = fuzzing.app`)."""
+    with wsgi_app() as app:
+        yield app
+
+
+def hypothesis_settings(*, max_examples, phases=(Phase.generate,), **kwargs):
+    """Reproducible runs (a fixed seed, no deadline, no health check) of `max_examples`."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=list(phases),
+        **kwargs,
+    )
 
 
 def user_of(world, role):

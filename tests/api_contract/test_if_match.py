@@ -13,7 +13,7 @@ import pytest
 from customers.models import Alignment
 from org.api import ScopedViewSet
 from org.models import Absence, AbsenceReason
-from tests.calls.test_api_concurrency import WRITERS, postgres_only, send_at_once
+from tests.concurrency import WRITERS, postgres_only, send_at_once
 from tests.factories import ProductFactory
 
 

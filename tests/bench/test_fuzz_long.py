@@ -18,7 +18,7 @@ import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase
 from schemathesis.core.failures import FailureGroup
 
 from tests import fuzzing
@@ -82,21 +82,12 @@ def _report():
     _tally.report()
 
 
-@pytest.fixture
-def app():
-    with fuzzing.wsgi_app() as app:
-        yield app
+app = fuzzing.app
 
 
 @pytest.mark.parametrize("role", fuzzing.ROLES)
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=list(HealthCheck),
-    phases=PHASES,
-)
+@fuzzing.hypothesis_settings(max_examples=EXAMPLES, phases=PHASES)
 def test_every_operation(case, role, world, app):
     headers = fuzzing.auth_headers(fuzzing.user_of(world, role))
     response = case.call(app=app, headers=headers)
@@ -122,14 +113,7 @@ def test_stateful(role, world, app):
                 _tally.failed(role, case, group)
 
     Recording.run(
-        settings=settings(
-            max_examples=SCENARIOS,
-            stateful_step_count=STEPS,
-            deadline=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.generate],
-        )
+        settings=fuzzing.hypothesis_settings(max_examples=SCENARIOS, stateful_step_count=STEPS)
     )
 
 

@@ -10,40 +10,14 @@ locking — is checked on any database."""
 from functools import partial
 
 import pytest
-from django.db import connection
 
 from calls import services
 from calls.api import CallViewSet
 from calls.models import Call
 from tests.calls.factories import make_call
 from tests.calls.test_api import URL, payload
-from tests.concurrency import at_once
-
-WRITERS = 4
-
-
-def postgres_only(test):
-    """A race between real transactions (each writer its own connection)."""
-    test = pytest.mark.django_db(transaction=True)(test)
-    return pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
-    )(test)
-
-
-def send_at_once(requests):
-    """Send every request (a function returning a response) at the same moment."""
-    responses = [None] * len(requests)
-
-    def run(i):
-        responses[i] = requests[i]()
-
-    assert at_once(*(partial(run, i) for i in range(len(requests)))) == []
-    return responses
-
-
-def _codes(responses):
-    return sorted(r.status_code for r in responses)
-
+from tests.concurrency import WRITERS, postgres_only, send_at_once
+from tests.concurrency import codes as _codes
 
 # --- on PostgreSQL: real races ----------------------------------------------------------------
 

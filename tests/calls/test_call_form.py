@@ -6,14 +6,13 @@ import datetime
 from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from calls import services
 from calls.models import Call, CallSettings, CallStatus, MaterialKind
 from tests.calls.factories import KeyMessageFactory, MaterialFactory, make_call
-from tests.concurrency import at_once
+from tests.concurrency import at_once, postgres_only
 from tests.factories import (
     CustomerFactory,
     DepartmentFactory,
@@ -320,10 +319,7 @@ def test_logging_the_same_planned_call_twice_is_a_conflict_with_one_follow_up(cw
     assert Call.objects.filter(status=CallStatus.PLANNED).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
-)
+@postgres_only
 def test_two_tabs_logging_one_planned_call_at_once(cw):
     planned = make_call(cw.tx, [cw.cx], status=CallStatus.PLANNED)
     later = TODAY() + 7 * DAY

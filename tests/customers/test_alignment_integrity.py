@@ -12,13 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from customers.models import Alignment
-from tests.calls.test_api_concurrency import postgres_only, send_at_once
-from tests.concurrency import at_once
+from tests.concurrency import WRITERS, at_once, postgres_only, send_at_once
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 URL = "/api/v1/alignments/"
-WRITERS = 4
 OVERLAP = "The customer is already aligned to this territory in this period."
 
 needs_postgresql = pytest.mark.skipif(

@@ -16,12 +16,11 @@ from django.utils import timezone
 from org.api import TerritorySerializer
 from org.models import Territory, TerritoryAssignment
 from org.services import territory_assign_rep
-from tests.calls.test_api_concurrency import postgres_only, send_at_once
+from tests.concurrency import postgres_only, send_at_once
 from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-WRITERS = 4
 
 
 def assert_one_holder(territory):

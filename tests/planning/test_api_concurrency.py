@@ -11,13 +11,10 @@ from core.concurrency import Stale
 from planning import services
 from planning.api import PlanViewSet
 from planning.models import Plan, PlanEvent, PlanStatus
-from tests.calls.test_api_concurrency import WRITERS, postgres_only, send_at_once
+from tests.concurrency import WRITERS, postgres_only, send_at_once
+from tests.concurrency import codes as _codes
 from tests.planning.factories import make_plan
 from tests.planning.test_api import URL, body
-
-
-def _codes(responses):
-    return sorted(r.status_code for r in responses)
 
 
 @postgres_only

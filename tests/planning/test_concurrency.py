@@ -1,43 +1,15 @@
 """Two DMs (or two tabs) decide the same plan at the same moment: one wins, nothing is lost.
 PostgreSQL only (SQLite serialises writers on the whole database, so there is no race to lose)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from core.concurrency import Conflict
 from planning import services
 from planning.models import PlanEvent, PlanStatus, PlanVersion
+from tests.concurrency import needs_postgres, race
 from tests.planning.factories import make_plan
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
-    ),
-]
-
-
-def race(*actions):
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as error:
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
 
 
 @pytest.mark.parametrize("repeat", range(5))

@@ -4,37 +4,14 @@ import datetime
 
 import pytest
 
-from calls.models import Call, CallAttendee
-from core.periods import parse
-from customers.models import ClassHistory
-from reports import engine
-from tests.factories import ProductFactory
+from tests.reports import figures as figures_of
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def figures(world):
-    product = ProductFactory()
-    world.tx.team.products.add(product)
-    ClassHistory.objects.create(
-        customer=world.cx,
-        product=product,
-        klass="A",
-        source="computed",
-        valid_from=datetime.date(2026, 1, 1),
-        cause="measures",
-    )
-    call = Call.objects.create(
-        territory=world.tx,
-        rep=world.rep_x,
-        date=datetime.date(2026, 3, 31),
-        status="completed",
-        institution=world.hx,
-    )
-    CallAttendee.objects.create(call=call, customer=world.cx)
-    engine.recompute(period=parse("2026-03"))
-    return world
+    return figures_of.one_call(world, datetime.date(2026, 3, 31))
 
 
 def test_a_rep_reads_the_compliance_of_their_territory(figures, api):

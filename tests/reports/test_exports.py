@@ -7,12 +7,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from calls.models import Call, CallAttendee
-from core.periods import parse
-from customers.models import ClassHistory
-from reports import engine
 from reports.exports import export_response
-from tests.factories import ProductFactory
+from tests.reports import figures as figures_of
 
 pytestmark = pytest.mark.django_db
 URL = "/reports/export/"
@@ -20,26 +16,7 @@ URL = "/reports/export/"
 
 @pytest.fixture
 def figures(world):
-    product = ProductFactory()
-    world.tx.team.products.add(product)
-    ClassHistory.objects.create(
-        customer=world.cx,
-        product=product,
-        klass="A",
-        source="computed",
-        valid_from=datetime.date(2026, 1, 1),
-        cause="measures",
-    )
-    call = Call.objects.create(
-        territory=world.tx,
-        rep=world.rep_x,
-        date=datetime.date(2026, 11, 3),
-        status="completed",
-        institution=world.hx,
-    )
-    CallAttendee.objects.create(call=call, customer=world.cx)
-    engine.recompute(period=parse("2026-11"))
-    return world
+    return figures_of.one_call(world, datetime.date(2026, 11, 3))
 
 
 def rows_of(response):

@@ -1,5 +1,5 @@
 """The sync cursor never skips a change committed by a transaction that was still open when a
-page was read (org.changelog): real concurrent writers on PostgreSQL, and the ordering rule
+page was read (core.changelog): real concurrent writers on PostgreSQL, and the ordering rule
 itself on any database."""
 
 import random
@@ -7,38 +7,18 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 
+from core import changelog
+from core.models import ChangeLog
 from customers import services as customer_services
 from customers.models import Customer
-from org import changelog
-from org.models import ChangeLog
+from tests.concurrency import in_thread, needs_postgres
 from tests.factories import CustomerFactory
 from tests.sync.conftest import apply, sync_all
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite serializes writers: nothing to race"
-)
 
-
-def _in_thread(target):
-    """Run `target` in a thread with its own database connection; re-raise what it raised."""
-    errors = []
-
-    def run():
-        try:
-            target()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
-
-
-@postgres_only
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_after_a_younger_one_is_not_skipped(world, api):
     # given a rep who has synced
@@ -55,7 +35,7 @@ def test_a_change_committed_after_a_younger_one_is_not_skipped(world, api):
             assert a_may_commit.wait(30)
 
     # when A writes first but commits last, after B committed and the reader synced
-    thread_a, errors_a = _in_thread(writer_a)
+    thread_a, errors_a = in_thread(writer_a)
     assert a_wrote.wait(30)
     customer_services.customer_update(by=world.rep_x, customer=cx2, title="B")  # B commits
     changes, cursor = sync_all(client, since=cursor)
@@ -71,7 +51,7 @@ def test_a_change_committed_after_a_younger_one_is_not_skipped(world, api):
     assert state[("customers", str(cx2.pk))]["title"] == "B"
 
 
-@postgres_only
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_and_an_incremental_reader_end_with_the_servers_state(world, api):
     customers = [CustomerFactory(institution=world.hx, territory=world.tx) for _ in range(6)]
@@ -92,7 +72,7 @@ def test_concurrent_writers_and_an_incremental_reader_end_with_the_servers_state
                     CustomerFactory(institution=world.hx, territory=world.tx)
                 done.wait(rng.random() * 0.05)  # hold the transaction open a little
 
-    threads = [_in_thread(lambda seed=seed: writer(seed)) for seed in range(4)]
+    threads = [in_thread(lambda seed=seed: writer(seed)) for seed in range(4)]
     while any(thread.is_alive() for thread, _errors in threads):
         changes, cursor = sync_all(client, since=cursor, page_size=3)
         apply(state, changes)

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from calls import services as call_services
+from core.models import ChangeLog
 from customers import services as customer_services
 from customers.models import Alignment, Customer
 from org import services as org_services
-from org.models import ChangeLog
 from tests.factories import CustomerFactory
 from tests.sync.conftest import apply, sync_all
 

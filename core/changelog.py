@@ -1,11 +1,11 @@
-"""The change log the sync reads (`GET /api/v1/sync/`, org.sync): what changed, in an order that
+"""The change log the sync reads (`GET /api/v1/sync/`, core.sync): what changed, in an order that
 never lets a cursor skip a change.
 
 Recording
 ---------
 Every save and delete of a `SyncedModel` writes one `ChangeLog` row (model label, object id, op)
 in the same transaction as the change (post_save / post_delete receivers, connected per synced
-model in `OrgConfig.ready()`; a write that rolls back takes its entry with it). Write paths that
+model in `CoreConfig.ready()`; a write that rolls back takes its entry with it). Write paths that
 bypass signals (`bulk_create`, `QuerySet.update`) call `record()` / `record_queryset()` themselves,
 set-based. The entry does not copy the record: the sync reads the record as it is when it answers
 (so ten saves of one call send it once, in its latest state).
@@ -37,6 +37,11 @@ place it entered (the place before is read in `pre_save`). At read time a delete
 if the caller held one of those places, now or before (`places_held`: the territories they
 hold or held — assignments and history —, the districts and regions they manage or managed,
 and what lies in them). Admins see everything: every record they cannot see was deleted.
+
+This module is the ground floor: it knows no app. What a place is for an app's model (a
+territory is its own place, an absence its rep's) is declared by the app with `register_place`
+in its `AppConfig.ready()`, and who held a place is answered by the resolver the organisation
+registers with `register_places_held` (org/apps.py, org/places.py).
 
 A record without a territory of its own names where it was seen through `register_place`: an
 absence its rep (and the rep's territories, for their DM), a notification its user (a place may
@@ -70,16 +75,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from .models import (
-    ChangeLog,
-    ChangeOp,
-    District,
-    Region,
-    Role,
-    SyncedModel,
-    Territory,
-    TerritoryAssignment,
-)
+from .models import ChangeLog, ChangeOp, SyncedModel
 
 MAX_DEPTH = 3  # district → territories → customers, calls, …
 BATCH_SIZE = 2000
@@ -122,7 +118,8 @@ def _as_place(value) -> tuple:
 def register_place(model, fn, moves_with=()) -> None:
     """`fn(row)` → the place of a `model` row, or a list of places (a list without any: only
     admins held it), where the default (its territory) is too narrow or missing (e.g. a plan
-    read by colleagues of the district: `(territory, district, None)`; an absence: its rep).
+    read by colleagues of the district: `(territory, district, None)`; an absence: its rep; a
+    territory, district or region: itself).
     `moves_with`: the fields whose change moves the row (its place before is logged too)."""
     _places[model] = fn
     _moves_with[model] = tuple(moves_with)
@@ -144,22 +141,14 @@ def place_of(model, row) -> tuple:
     if model in _places and not isinstance(row, dict):
         return places_of(model, row)[0]
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, None)
-    # (a territory's or district's own id is enough: `places_held` follows them through the
-    # history of the districts and regions they were in)
-    if model is Territory:
-        return place(territory=get("pk") or get("id"))
-    if model is District:
-        return place(district=get("pk") or get("id"))
-    if model is Region:
-        return place(region=get("pk") or get("id"))
     if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
         return place(territory=get("territory_id"))
     return NO_PLACE
 
 
 def place_fields(model) -> tuple:
-    if model in _places or model in (Territory, District, Region):
-        return ()  # their place is themselves (or registered: `_moves_with`)
+    if model in _places:
+        return ()  # registered: their place is their own (a territory) or `_moves_with`
     if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
         return ("territory_id",)
     return ()
@@ -283,7 +272,7 @@ def _deleted(sender, instance, **kwargs):
 
 
 def connect(models) -> None:
-    """Log saves and deletes of every synced model among `models` (OrgConfig.ready)."""
+    """Log saves and deletes of every synced model among `models` (CoreConfig.ready)."""
     for model in models:
         if issubclass(model, SyncedModel) and not model._meta.abstract:
             uid = f"changelog:{label(model)}"
@@ -313,32 +302,21 @@ class Places:
         )
 
 
+_places_held: list = []
+
+
+def register_places_held(fn) -> None:
+    """`fn(user)` → the `Places` `user` holds or held (the organisation's resolver, registered
+    in `OrgConfig.ready()`: it knows the users, territories, districts and regions)."""
+    _places_held[:] = [fn]
+
+
 def places_held(user) -> Places:
-    """The territories, districts and regions `user` holds or manages now or did before (the
-    holders of territories and the managers of districts and regions keep a history), with
-    every territory and district that was in what they managed. A few queries, set-based."""
-    if user.is_admin:
-        return Places()
-    regions = set(Region.objects.for_user(user).values_list("pk", flat=True))
-    regions |= set(Region.history.filter(manager=user).values_list("id", flat=True))
-    districts = set(District.objects.for_user(user).values_list("pk", flat=True))
-    districts |= set(District.history.filter(dm=user).values_list("id", flat=True))
-    if user.role == Role.REGIONAL:
-        districts |= set(District.history.filter(region__in=regions).values_list("id", flat=True))
-    territories = set(Territory.objects.for_user(user).values_list("pk", flat=True))
-    territories |= set(
-        TerritoryAssignment.objects.filter(rep=user).values_list("territory_id", flat=True)
-    )
-    territories |= set(Territory.history.filter(rep=user).values_list("id", flat=True))
-    if user.role in (Role.DM, Role.REGIONAL):
-        territories |= set(
-            Territory.history.filter(district__in=districts).values_list("id", flat=True)
-        )
-    else:  # a rep sees the district (and region) records of their territories
-        districts |= set(
-            Territory.history.filter(id__in=territories).values_list("district_id", flat=True)
-        )
-    return Places(territories, districts, regions, user.pk)
+    """The places `user` holds or held, as the registered resolver answers; without one, only
+    the places naming `user` themselves (nobody is sent another's deletes)."""
+    if _places_held:
+        return _places_held[0](user)
+    return Places(set(), set(), set(), user.pk)
 
 
 # Reading positions: (txid, id) pairs.

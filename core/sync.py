@@ -5,13 +5,13 @@ Registering a type
 A type is an API resource: its name is the resource's path, its representation and scope are
 its viewset's (`get_queryset()` — scoped by `for_user` — and `get_serializer()`), so a synced
 record reads exactly as `GET /api/v1/<type>/<id>/` answers it. An app registers its types where
-it declares its viewsets, e.g. the coming plans app, in `planning/api.py`::
+it declares its viewsets, e.g. the plans app, in `planning/api.py`::
 
-    from org import sync
+    from core import sync
 
     sync.register("plans", PlanViewSet)
 
-The model must be a `SyncedModel` (its saves and deletes are then logged, org.changelog); if a
+The model must be a `SyncedModel` (its saves and deletes are then logged, core.changelog); if a
 write of another model changes who may see a plan, add `changelog.register_dependents(...)` in
 the app's `AppConfig.ready()`; bulk writes call `changelog.record(...)`.
 
@@ -20,11 +20,11 @@ Reading
 Without a cursor the answer starts with a snapshot: every record in scope, type by type in
 primary key order, over as many pages as needed, then the change log from the position taken
 *before* the snapshot was read (so a change made meanwhile is sent again rather than lost). With
-a cursor it reads the change log from there (org.changelog: `(txid, id)` positions below the
+a cursor it reads the change log from there (core.changelog: `(txid, id)` positions below the
 commit horizon, which never skips a change). For each logged record the answer is the record as
 it is now if the caller can see it (`upsert`), else `delete` when the record was deleted or its
 scope changed (re-alignment, a territory handed to another rep: it may have left the caller's
-scope) in a place the caller held, else nothing (org.changelog: "The place a change happened").
+scope) in a place the caller held, else nothing (core.changelog: "The place a change happened").
 A client may be sent a delete of a record it no longer had: it ignores it. The cursor is
 opaque (base64 JSON) and tied to the requested types; a cursor of other types, or a damaged
 one, answers 400.
