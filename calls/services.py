@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import events
 from core.concurrency import Conflict, Stale, check_version  # noqa: F401 (callers: services.Stale)
 from customers.models import AdoptionStage, Alignment, Customer
 from org.models import District, Product, Role, Territory, User, not_ended_by
@@ -38,7 +39,7 @@ from .models import (
     Material,
     MaterialKind,
 )
-from .signals import amendment_decided, coaching_commented
+from .signals import amendment_decided, call_changed, coaching_commented
 
 # Plain fields a caller may set; relations are `customers`, `products` and `materials`.
 CALL_FIELDS = (
@@ -354,6 +355,7 @@ def _apply(*, call, by, fields, customers, products, materials, reason="", amend
     """Validate and write a new or changed call; `None` relations keep what the call has."""
     settings_ = CallSettings.load()
     creating = call._state.adding
+    date_before = None if creating else call.date
     unknown = set(fields) - set(CALL_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
@@ -409,6 +411,13 @@ def _apply(*, call, by, fields, customers, products, materials, reason="", amend
         products=products,
         materials=materials,
         changed=changed,
+    )
+    events.send_on_commit(
+        call_changed,
+        sender=Call,
+        call_id=call.pk,
+        territory_id=call.territory_id,
+        dates=tuple(dict.fromkeys(d for d in (call.date, date_before) if d is not None)),
     )
     if (
         call.status == CallStatus.COMPLETED
@@ -691,9 +700,9 @@ def amendment_request(*, by: User, call: Call, reason: str, **changes) -> Amendm
     payload = changes_to_json(**changes)
     if not payload:
         raise ValidationError({"__all__": _("Nothing would change.")})
-    # Check the proposal against the rules without writing it.
-    sid = transaction.savepoint()
-    try:
+    # Check the proposal against the rules without writing it (nor announcing it: the
+    # callbacks registered in a rolled-back atomic block are dropped).
+    with transaction.atomic():
         _apply(
             call=call,
             by=by,
@@ -703,8 +712,7 @@ def amendment_request(*, by: User, call: Call, reason: str, **changes) -> Amendm
             materials=changes.get("materials"),
             amendment=True,
         )
-    finally:
-        transaction.savepoint_rollback(sid)
+        transaction.set_rollback(True)
     call.refresh_from_db()
     amendment = Amendment(call=call, requested_by=by, reason=reason.strip(), changes=payload)
     amendment._history_user = by

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import outbox
+from core import events, outbox
 from core.concurrency import check_version
 from core.constraints import violated
 from core.models import JobStatus
@@ -29,6 +29,7 @@ from .models import (
     Reclassification,
     Threshold,
 )
+from .signals import alignment_changed
 from .tasks import reclassify
 
 CUSTOMER_FIELDS = (
@@ -88,9 +89,10 @@ def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
     customer.save()
-    Alignment.objects.create(
+    alignment = Alignment.objects.create(
         customer=customer, territory=territory, valid_from=timezone.localdate()
     )
+    _announce_alignment(alignment)
     return customer
 
 
@@ -139,9 +141,11 @@ def alignment_save(
     (`alignment_no_overlap`) written past the check: the same 400, never a 500.
     """
     creating = alignment._state.adding
+    territory_before = None
     if not creating:
         alignment = Alignment.objects.select_for_update().get(pk=alignment.pk)
         check_version(alignment, expected_version)
+        territory_before = alignment.territory_id
     alignment.customer = customer or alignment.customer
     alignment.territory = territory or alignment.territory
     alignment.valid_from = valid_from or (
@@ -159,7 +163,20 @@ def alignment_save(
         if not violated(error, ALIGNMENT_NO_OVERLAP):
             raise
         raise ValidationError({"valid_from": [ALIGNMENT_OVERLAP]}) from error
+    _announce_alignment(alignment, territory_before)
     return alignment
+
+
+def _announce_alignment(alignment, territory_before=None):
+    """Send `alignment_changed` once the write is committed."""
+    territories = (alignment.territory_id, territory_before)
+    events.send_on_commit(
+        alignment_changed,
+        sender=Alignment,
+        alignment_id=alignment.pk,
+        customer_id=alignment.customer_id,
+        territory_ids=tuple(dict.fromkeys(t for t in territories if t is not None)),
+    )
 
 
 # Segmentation: measures, thresholds and overrides. Each write reclassifies what it touches.
