@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from calls.services import Stale
+from core.concurrency import Stale
 from planning import services
 from planning.api import PlanViewSet
 from planning.models import Plan, PlanEvent, PlanStatus

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from calls.services import Conflict
+from core.concurrency import Conflict
 from planning import services
 from planning.models import PlanEvent, PlanStatus, PlanVersion
 from tests.planning.factories import make_plan

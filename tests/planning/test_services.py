@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from calls import services as call_services
 from calls.models import Call, CallStatus
-from calls.services import Conflict
+from core.concurrency import Conflict
 from planning import selectors, services
 from planning.models import (
     JointCallStatus,
