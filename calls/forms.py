@@ -9,7 +9,7 @@ from core.widgets import DateInput, TimeInput
 from customers.models import AdoptionStage
 
 from . import selectors, services
-from .models import Channel
+from .models import CallSettings, Channel
 
 PLAN_FIELDS = (
     "customers",
@@ -99,7 +99,7 @@ class CallForm(forms.Form):
         self.materials = list(materials)
         self.mode = mode
         self.call = call
-        self.call_settings = call_settings or services.CallSettings.load()
+        self.call_settings = call_settings or CallSettings.load()
         super().__init__(data, initial=self._initial(call, customer))
         self.fields["customers"].queryset = attendees
         self.fields["customers"].label_from_instance = lambda c: c.name

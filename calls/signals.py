@@ -1,12 +1,19 @@
 """Events of the calls app, sent after the commit of the write that caused them (a rolled-back
-write sends nothing). Notifications connect receivers here to tell the rep of the call; the
-Amendment and CoachingComment rows themselves are the durable record.
+write sends nothing).
 
+- `call_changed`: a call was written (created, changed, logged, cancelled, its attendees
+  changed, an amendment applied, the follow-up of a next appointment planned): kwargs call_id,
+  territory_id, dates (its date, and its former date when the write moved it; a tuple), and
+  commit (`core.events.Commit`, shared by the events of one commit). Reports receive it to
+  refresh that territory's snapshots of those dates' periods, once per commit.
 - `amendment_decided`: kwargs amendment_id, call_id, status ("approved" or "rejected").
-- `coaching_commented`: kwargs comment_id, call_id.
+  Notifications tell the rep; the Amendment row itself is the durable record.
+- `coaching_commented`: kwargs comment_id, call_id. Notifications tell the rep; the
+  CoachingComment row itself is the durable record.
 """
 
 from django.dispatch import Signal
 
+call_changed = Signal()
 amendment_decided = Signal()
 coaching_commented = Signal()

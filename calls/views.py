@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.concurrency import Conflict, Stale
 from core.dates import week_start
 from core.ids import uuid_or_404
 from core.text import clean_search, forbidden_message
@@ -260,9 +261,9 @@ def _edit(request, pk, mode):
         }
         try:
             result = _run(form, actions[mode])
-        except services.Conflict as error:
+        except Conflict as error:
             return _conflict(request, error, call)
-        except services.Stale:
+        except Stale:
             messages.error(request, STALE_FORM)
             return redirect(request.path)  # the form again, with the call as saved now
         if result is not None:
@@ -311,7 +312,7 @@ def call_cancel(request, pk):
     call = selectors.call_get(request.user, pk)
     try:
         services.call_cancel(by=request.user, call=call)
-    except services.Conflict as error:
+    except Conflict as error:
         return _conflict(request, error, call)
     messages.success(request, _("Call cancelled."))
     return redirect("calls:detail", pk=call.pk)
@@ -353,7 +354,7 @@ def amendment_decide(request, pk):
             messages.success(request, _("Amendment rejected."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    except services.Conflict as error:
+    except Conflict as error:
         messages.error(request, error.message)
     return redirect("calls:detail", pk=amendment.call_id)
 

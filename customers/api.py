@@ -484,7 +484,7 @@ class OverrideViewSet(ScopedViewSet):
         return Response(self.get_serializer(override).data)
 
 
-# Import of measures from CSV or XLSX (customers/imports.py).
+# Import of measures from CSV or XLSX (customers/services/imports.py).
 
 
 class MeasureImportSerializer(serializers.Serializer):
@@ -538,7 +538,7 @@ class MeasureImportView(viewsets.ViewSet):
         responses={200: MeasureImportReportSerializer},
     )
     def create(self, request):
-        from .imports import measures_import
+        from .services.imports import measures_import
 
         form = MeasureImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -244,4 +244,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for token in queryset:
             services.api_token_revoke(token=token)
-

@@ -8,6 +8,6 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from . import refresh
+        from . import receivers
 
-        refresh.connect()  # snapshots refreshed on commit of a change to calls or alignments
+        receivers.connect()  # snapshots refreshed on commit of a change to calls or alignments

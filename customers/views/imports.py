@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .. import services
 from ..forms import MeasureImportForm
-from ..imports import MAX_ROWS, measures_import
+from ..services.imports import MAX_ROWS, measures_import
 
 SESSION_KEY = "measure_import"
 STALE_SECONDS = 24 * 3600  # checked files nobody imported are removed after a day

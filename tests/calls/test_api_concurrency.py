@@ -14,6 +14,7 @@ import pytest
 from calls import services
 from calls.api import CallViewSet
 from calls.models import Call
+from core.concurrency import Stale
 from tests.calls.factories import make_call
 from tests.calls.test_api import URL, payload
 from tests.concurrency import WRITERS, postgres_only, send_at_once
@@ -149,13 +150,13 @@ def test_the_service_refuses_a_stale_expected_version_and_saves_nothing(cw):
     call = make_call(cw.tx, [cw.cx])
     services.call_update(by=cw.rep_x, call=call, notes="first", expected_version=1)
 
-    with pytest.raises(services.Stale) as stale:
+    with pytest.raises(Stale) as stale:
         services.call_update(by=cw.rep_x, call=call, notes="second", expected_version=1)
 
     assert stale.value.version == 2 and "version 2" in stale.value.message
     call.refresh_from_db()
     assert (call.version, call.notes) == (2, "first")
-    with pytest.raises(services.Stale):
+    with pytest.raises(Stale):
         services.call_complete(by=cw.rep_x, call=call, expected_version=1)
 
 

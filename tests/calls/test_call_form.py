@@ -6,11 +6,13 @@ import datetime
 from html.parser import HTMLParser
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from calls import services
 from calls.models import Call, CallSettings, CallStatus, MaterialKind
+from core.concurrency import Conflict
 from tests.calls.factories import KeyMessageFactory, MaterialFactory, make_call
 from tests.concurrency import at_once, postgres_only
 from tests.factories import (
@@ -330,11 +332,11 @@ def test_two_tabs_logging_one_planned_call_at_once(cw):
             results.append(
                 services.call_complete(by=cw.rep_x, call=planned, next_appointment_date=later)
             )
-        except services.Conflict as error:
+        except Conflict as error:
             results.append(error)
 
     assert at_once(log, log) == []
-    assert sum(isinstance(r, services.Conflict) for r in results) == 1
+    assert sum(isinstance(r, Conflict) for r in results) == 1
     assert Call.objects.filter(status=CallStatus.COMPLETED).count() == 1
     assert Call.objects.filter(status=CallStatus.PLANNED, date=later).count() == 1
 
@@ -413,7 +415,7 @@ def test_a_group_call_with_customers_of_two_hospitals_is_stored(cw, login):
 
 
 def test_the_service_refuses_an_attendee_of_another_territory(cw):
-    with pytest.raises(services.ValidationError) as error:
+    with pytest.raises(ValidationError) as error:
         services.call_create(by=cw.rep_x, territory=cw.tx, customers=[cw.cx, cw.cy])
 
     assert "not a customer of territory" in str(error.value)

@@ -6,14 +6,12 @@ the machine's Redis keeps running for everyone else."""
 
 import pytest
 from celery.app.task import Task
-from django.db import connection
 from django.utils import timezone
 
 from calls.models import Call
 from core import outbox
 from core.models import OutboxTask
 from core.periods import month_of, quarter_of
-from reports import refresh
 from reports.models import ActivitySnapshot
 from tests.calls.test_api import URL, payload
 from tests.calls.test_call_form import new_url, untouched
@@ -22,12 +20,6 @@ from tests.redis_down import DOWN, broker_back_url, drain
 pytestmark = pytest.mark.django_db
 
 RECOMPUTE = "reports.tasks.recompute_territory"
-
-
-@pytest.fixture(autouse=True)
-def committed(cw):
-    """The world's own pending refreshes (its transaction never commits) are forgotten."""
-    setattr(connection, refresh.STATE, None)
 
 
 def kept(territory):

@@ -1,4 +1,4 @@
-"""The rules of a call, written once in calls/services.py: each bad input a clear error and
+"""The rules of a call, written once in calls/services/: each bad input a clear error and
 nothing written; scope; the lock after the grace period; amendments; coaching."""
 
 import datetime
@@ -20,6 +20,7 @@ from calls.models import (
     CallStatus,
     CoachingComment,
 )
+from core.concurrency import Conflict
 from tests.calls.factories import make_call
 
 pytestmark = pytest.mark.django_db
@@ -106,9 +107,9 @@ def test_a_planned_call_can_be_cancelled_but_a_completed_one_cannot(cw):
     completed = log(cw)
 
     assert services.call_cancel(by=cw.rep_x, call=planned).status == CallStatus.CANCELLED
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.call_cancel(by=cw.rep_x, call=completed)
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.call_update(by=cw.rep_x, call=planned, notes="again")
 
 
@@ -336,7 +337,7 @@ def locked_call(cw):
 def test_an_unlocked_call_is_changed_directly_not_amended(cw):
     call = log(cw)
 
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.amendment_request(by=cw.rep_x, call=call, reason="typo", notes="x")
 
 
@@ -387,7 +388,7 @@ def test_a_rejected_amendment_leaves_the_call_and_needs_a_reason(cw, locked_call
     assert locked_call.notes == ""
     amendment.refresh_from_db()
     assert amendment.status == AmendmentStatus.REJECTED
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.amendment_approve(by=cw.dm_x, amendment=amendment)
 
 
@@ -406,7 +407,7 @@ def test_an_amendment_is_checked_when_requested(cw, locked_call):
 def test_one_amendment_waits_at_a_time(cw, locked_call):
     services.amendment_request(by=cw.rep_x, call=locked_call, reason="a", notes="a")
 
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.amendment_request(by=cw.rep_x, call=locked_call, reason="b", notes="b")
 
 

@@ -415,7 +415,7 @@ def test_a_retried_job_does_nothing_and_the_nightly_job_repairs_drift(world, adm
 def test_a_job_in_several_batches_classifies_every_customer_once(world, admin, monkeypatch):
     from customers.models import Reclassification
 
-    monkeypatch.setattr(services, "RECLASSIFICATION_BATCH", 2)
+    monkeypatch.setattr(services.segmentation, "RECLASSIFICATION_BATCH", 2)
     product = ProductFactory()
     Threshold.objects.create(
         product=product, potential_min=10, support_min=10, valid_from=D(2026, 1, 1)

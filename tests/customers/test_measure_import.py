@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from customers import imports, services
-from customers.imports import measures_import
+from customers import services
 from customers.models import ClassHistory, CustomerKind, Measure, RoleGroup
 from customers.selectors import class_on
+from customers.services import imports
+from customers.services.imports import measures_import
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

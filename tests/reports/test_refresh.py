@@ -4,29 +4,17 @@ and the transaction commits — one task per (period, territory), none after a r
 import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Call, CallAttendee
+from calls import services as call_services
 from core.periods import month_of, quarter_of
+from customers import services as customer_services
 from customers.models import Alignment, ClassHistory
-from reports import refresh
 from reports.models import ActivitySnapshot, ClassSnapshot
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def committed():
-    """What was set up so far as if committed: its pending refreshes (never run: a test's
-    transaction never commits) are forgotten, so a capture sees only what the test changes."""
-    setattr(connection, refresh.STATE, None)
-
-
-@pytest.fixture(autouse=True)
-def committed_world(world):
-    committed()
-    return world
 
 
 @pytest.fixture
@@ -46,16 +34,12 @@ def now_keys(territory, day=None):
 
 
 def log_call(world, day=None, status="completed", customers=None):
-    call = Call.objects.create(
-        territory=world.tx,
-        rep=world.rep_x,
+    return call_services.call_create(
+        by=world.rep_x,
+        customers=customers or [world.cx],
         date=day or timezone.localdate(),
         status=status,
-        institution=world.hx,
     )
-    for customer in customers or [world.cx]:
-        CallAttendee.objects.create(call=call, customer=customer)
-    return call
 
 
 def test_logging_a_call_refreshes_the_months_snapshot(world, django_capture_on_commit_callbacks):
@@ -98,7 +82,9 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
     # The next commit is not polluted by the rolled-back one.
     newcomer = CustomerFactory(institution=world.cy.institution)  # not aligned yet
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        Alignment.objects.create(customer=newcomer, territory=world.ty)
+        customer_services.alignment_save(
+            alignment=Alignment(), customer=newcomer, territory=world.ty
+        )
     assert sorted(sent) == now_keys(world.ty)
 
 
@@ -106,13 +92,10 @@ def test_several_saves_in_one_transaction_send_one_task_per_period_and_territory
     world, sent, django_capture_on_commit_callbacks
 ):
     other = CustomerFactory(territory=world.tx)
-    committed()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         call = log_call(world, status="planned", customers=[world.cx, other])
-        call.status = "completed"
-        call.save()
-        call.notes = "again"
-        call.save()
+        call = call_services.call_complete(by=world.rep_x, call=call)
+        call_services.call_update(by=world.rep_x, call=call, notes="again")
 
     assert sorted(sent) == now_keys(world.tx)
 
@@ -120,11 +103,9 @@ def test_several_saves_in_one_transaction_send_one_task_per_period_and_territory
 def test_an_attendee_alone_refreshes_its_calls_territory(
     world, sent, django_capture_on_commit_callbacks
 ):
-    call = log_call(world)
-    attendee = Call.objects.get(pk=call.pk).attendances.get()  # its call not loaded
-    committed()
+    call = log_call(world, customers=[world.cx, CustomerFactory(territory=world.tx)])
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        CallAttendee.objects.get(pk=attendee.pk).delete()
+        call_services.call_update(by=world.rep_x, call=call, customers=[world.cx])  # one less
 
     assert sorted(sent) == now_keys(world.tx)
 
@@ -134,7 +115,7 @@ def test_a_past_call_refreshes_its_own_month_and_quarter(
 ):
     day = datetime.date(2025, 2, 14)
     with django_capture_on_commit_callbacks(execute=True):
-        log_call(world, day=day)
+        log_call(world, day=day, status="planned")  # a completed one: beyond the backdating limit
 
     assert sorted(set(sent)) == [("2025-02", str(world.tx.pk)), ("2025-Q1", str(world.tx.pk))]
 
@@ -147,23 +128,24 @@ def test_a_future_call_refreshes_nothing(world, sent, django_capture_on_commit_c
     assert sent == []
 
 
-def test_moving_a_call_refreshes_the_old_and_the_new_territory(
+def test_moving_a_call_to_another_day_refreshes_the_old_and_the_new_periods(
     world, sent, django_capture_on_commit_callbacks
 ):
-    call = Call.objects.get(pk=log_call(world).pk)
-    committed()
+    """(A call never moves to another territory: calls.services refuses it.)"""
+    today = timezone.localdate()
+    before = month_of(today).previous().start  # last month, and maybe last quarter
+    call = log_call(world, day=before, status="planned")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        call.territory = world.ty
-        call.save()
+        call_services.call_update(by=world.rep_x, call=call, date=today)
 
-    assert sorted(sent) == sorted(now_keys(world.tx) + now_keys(world.ty))
+    assert sorted(sent) == sorted(set(now_keys(world.tx) + now_keys(world.tx, before)))
 
 
-def test_deleting_a_call_refreshes_its_territory(world, sent, django_capture_on_commit_callbacks):
-    call = log_call(world)
-    committed()
+def test_cancelling_a_call_refreshes_its_territory(world, sent, django_capture_on_commit_callbacks):
+    """(No write path deletes a call: a planned one is cancelled, a completed one amended.)"""
+    call = log_call(world, status="planned")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        Call.objects.get(pk=call.pk).delete()
+        call_services.call_cancel(by=world.rep_x, call=call)
 
     assert sorted(set(sent)) == now_keys(world.tx)
 
@@ -173,10 +155,27 @@ def test_an_alignment_change_refreshes_the_current_periods(
 ):
     alignment = Alignment.objects.get(customer=world.cx)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        alignment.valid_to = timezone.localdate()
-        alignment.save()
+        customer_services.alignment_save(alignment=alignment, valid_to=timezone.localdate())
 
     assert sorted(sent) == now_keys(world.tx)
+
+
+def test_an_alignment_moved_to_another_territory_refreshes_both(
+    world, sent, django_capture_on_commit_callbacks
+):
+    alignment = Alignment.objects.get(customer=world.cx)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        customer_services.alignment_save(alignment=alignment, territory=world.ty)
+
+    assert sorted(sent) == sorted(now_keys(world.tx) + now_keys(world.ty))
+
+
+def test_two_transactions_send_their_tasks_each(world, sent, django_capture_on_commit_callbacks):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            log_call(world)
+
+    assert sorted(sent) == sorted(now_keys(world.tx) * 2)
 
 
 def test_the_task_recomputes_only_that_territory(world):

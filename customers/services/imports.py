@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 from core import changelog
 from org.models import Product, User, in_force_on
 
-from .classification import classify
-from .models import ClassHistory, Customer, CustomerKind, Measure
-from .services import can_edit_segmentation
+from ..classification import classify
+from ..models import ClassHistory, Customer, CustomerKind, Measure
+from .segmentation import can_edit_segmentation
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
