@@ -124,6 +124,11 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         fields = super().get_fields(request, obj)
         return fields if obj is None else [name for name in fields if name != "territory"]
 
+    def has_delete_permission(self, request, obj=None):
+        # A customer is not deleted here: its calls and alignments would go with it, past compliance
+        # with them, and no refresh or sync delete would be announced (no service deletes one).
+        return False
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.CUSTOMER_FIELDS}
         if change:
@@ -146,6 +151,11 @@ class AlignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("customer", "territory")
     autocomplete_fields = ("customer", "territory")
     date_hierarchy = "valid_from"
+
+    def has_delete_permission(self, request, obj=None):
+        # An alignment is ended (its end date, through alignment_save), never deleted: a delete
+        # would skip the service, its event (the territory's refresh) and the history.
+        return False
 
     def save_model(self, request, obj, form, change):
         """Through `alignment_save`, as the pages and the API."""

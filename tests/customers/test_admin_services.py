@@ -88,3 +88,16 @@ def test_an_ended_alignment_is_not_reopened_in_the_admin(world, admin_client):
     assert shortened.status_code == 302
     ended.refresh_from_db()
     assert ended.valid_to == D(2026, 2, 28)
+
+
+def test_customers_and_alignments_are_not_deleted_in_the_admin(world, admin_client):
+    """No service deletes either: a delete would skip the refresh event, the sync and history."""
+    alignment = Alignment.objects.filter(customer__isnull=False).first()
+    customer = alignment.customer
+    for url in (
+        reverse("admin:customers_alignment_delete", args=[alignment.pk]),
+        reverse("admin:customers_customer_delete", args=[customer.pk]),
+    ):
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Alignment.objects.filter(pk=alignment.pk).exists()
+    assert Customer.objects.filter(pk=customer.pk).exists()
