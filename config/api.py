@@ -1,45 +1,5 @@
-"""What every endpoint of /api/v1/ shares: the error shape, cursor pagination, the router."""
-
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
-from django.utils.translation import gettext as _
-from django.views import defaults
-from rest_framework import exceptions
-from rest_framework.views import exception_handler as drf_exception_handler
-
-
-def exception_handler(exc, context):
-    """Every error answers {"detail": "...", "errors": {"field": ["message", ...]}}."""
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = exceptions.ParseError(
-            _("The request body is too large (at most %(n)s bytes).")
-            % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
-        )
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    data = response.data
-    if isinstance(exc, exceptions.ValidationError):
-        errors = data if isinstance(data, dict) else {"non_field_errors": data}
-        if "__all__" in errors:
-            errors["non_field_errors"] = errors.pop("__all__")
-        response.data = {"detail": _("Invalid input."), "errors": errors}
-    elif isinstance(data, dict) and "detail" in data:
-        response.data = {"detail": data["detail"], "errors": {}}
-    else:
-        response.data = {"detail": str(data), "errors": {}}
-    return response
-
+"""The API's schema hooks (the error responses and links every operation documents). The error
+shape itself and the API's 404 are core.api's `exception_handler` and `not_found`."""
 
 ERROR_STATUSES = {
     "400": "Invalid input: `errors` names the fields.",
@@ -92,14 +52,6 @@ def error_responses_hook(result, generator, request, public):
             for code, description in statuses.items():
                 responses.setdefault(code, {"description": description, **reference})
     return result
-
-
-def not_found(request, exception=None):
-    """`handler404`: an API path no route matches (`/api/v1/users/abc/`) answers the error shape
-    in JSON; pages answer the HTML 404."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
-    return defaults.page_not_found(request, exception)
 
 
 # Links from a list to a create that takes one of its objects in the body (merged into the rest

@@ -106,4 +106,4 @@ urlpatterns = [
     ),
 ]
 
-handler404 = "config.api.not_found"
+handler404 = "core.api.not_found"

@@ -10,19 +10,27 @@
   service's `Conflict` as 409.
 - `SyncView`: `GET /api/v1/sync/`, one endpoint over every resource the apps register with
   core.sync.
+- `exception_handler`: the error shape of every endpoint, `{"detail", "errors"}`; a domain
+  error no view caught is still its status (`Conflict` 409, `Stale` 412), never a 500.
 """
 
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import sync
 from .concurrency import STALE_RECORD, Conflict, Stale, check_version, has_version, lock_for_update
@@ -286,3 +294,56 @@ class SyncView(APIView):
             size=sync.page_size(params.get("page_size")),
         )
         return Response(page)
+
+
+# The error shape of every endpoint (API.md): the domain errors of core.concurrency, Django's and
+# DRF's, as {"detail", "errors"}; and the API's 404 for a path no route matches.
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = STALE_RECORD
+    default_code = "stale"
+
+
+def exception_handler(exc, context):
+    """Every error answers {"detail": "...", "errors": {"field": ["message", ...]}}."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, Conflict):  # a service's refusal the view did not catch: 409
+        exc = ConflictError(exc.message)
+    elif isinstance(exc, Stale):  # without the view's current record (VersionedMixin adds it)
+        exc = PreconditionFailed(exc.message)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError(
+            _("The request body is too large (at most %(n)s bytes).")
+            % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        if "__all__" in errors:
+            errors["non_field_errors"] = errors.pop("__all__")
+        response.data = {"detail": _("Invalid input."), "errors": errors}
+    elif isinstance(data, dict) and "detail" in data:
+        response.data = {"detail": data["detail"], "errors": {}}
+    else:
+        response.data = {"detail": str(data), "errors": {}}
+    return response
+
+
+def not_found(request, exception=None):
+    """`handler404`: an API path no route matches (`/api/v1/users/abc/`) answers the error shape
+    in JSON; pages answer the HTML 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -1,12 +1,16 @@
 """The request id and the access log (first in MIDDLEWARE, so it sees every request and the
-final status, a 500 included)."""
+final status, a 500 included); the pages' handler of domain errors."""
 
 import logging
 import time
 
+from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.utils.functional import empty
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.log import log_response
 
+from .concurrency import Conflict, Stale
 from .logging import REQUEST_ID_HEADER, clean_request_id, request_id_var
 from .net import client_ip
 
@@ -76,3 +80,34 @@ class RequestIdMiddleware:
                 "ip": client_ip(request),
             },
         )
+
+
+class DomainErrorMiddleware:
+    """The pages' one handler for a domain error a view did not catch (the API's is
+    core.api.exception_handler): a `Conflict` (the record's state forbids the change) or a
+    `Stale` write (changed since it was read) is not a 500 but the page the user came from,
+    read again, with the service's message on top. A view that can show the error beside its
+    field (a form) still catches it itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Conflict | Stale) or request.path.startswith("/api/"):
+            return None
+        messages.error(request, exception.message)
+        back = request.headers.get("referer", "")
+        if not url_has_allowed_host_and_scheme(
+            back, {request.get_host()}, require_https=request.is_secure()
+        ):
+            back = "/"
+        return _see_other(back)
+
+
+def _see_other(url):
+    response = HttpResponseRedirect(url)
+    response.status_code = 303  # the page is read again with GET
+    return response
