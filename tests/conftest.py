@@ -107,6 +107,15 @@ def world(db):
 
 
 @pytest.fixture
+def world_admin_client(client, world):
+    """The client logged in as the world's admin, with the Django admin's staff rights."""
+    world.admin.is_superuser = world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)
+    return client
+
+
+@pytest.fixture
 def login(client):
     def _login(user):
         client.force_login(user)

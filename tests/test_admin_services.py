@@ -12,24 +12,20 @@ from reports.models import Requirement
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, world):
-    world.admin.is_superuser = world.admin.is_staff = True
-    world.admin.save()
-    client.force_login(world.admin)
-    return client
-
-
-def test_an_opt_out_is_added_and_removed_in_the_admin_through_the_service(world, admin_client):
+def test_an_opt_out_is_added_and_removed_in_the_admin_through_the_service(
+    world, world_admin_client
+):
     EmailOptOut.objects.create(user=world.rep_x, rule=Rule.NO_PIM)
 
-    added = admin_client.post(
+    added = world_admin_client.post(
         reverse("admin:notifications_emailoptout_add"),
         {"user": world.rep_x.pk, "rule": Rule.MONTH_END},
     )
     opt_out = EmailOptOut.objects.get(user=world.rep_x, rule=Rule.NO_PIM)
-    page = admin_client.get(reverse("admin:notifications_emailoptout_change", args=[opt_out.pk]))
-    removed = admin_client.post(
+    page = world_admin_client.get(
+        reverse("admin:notifications_emailoptout_change", args=[opt_out.pk])
+    )
+    removed = world_admin_client.post(
         reverse("admin:notifications_emailoptout_delete", args=[opt_out.pk]), {"post": "yes"}
     )
 
@@ -41,10 +37,10 @@ def test_an_opt_out_is_added_and_removed_in_the_admin_through_the_service(world,
     }
 
 
-def test_a_rule_setting_is_changed_in_the_admin_through_the_service(world, admin_client):
+def test_a_rule_setting_is_changed_in_the_admin_through_the_service(world, world_admin_client):
     setting = RuleSetting.objects.create(rule=Rule.PLAN_DUE, days=10, send_email=True)
 
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:notifications_rulesetting_change", args=[setting.pk]),
         {"rule": Rule.PLAN_DUE, "is_active": "on", "days": "7", "weekday": "", "time": ""},
     )
@@ -54,7 +50,7 @@ def test_a_rule_setting_is_changed_in_the_admin_through_the_service(world, admin
     assert (setting.days, setting.send_email) == (7, False)
 
 
-def test_a_requirement_is_saved_in_the_admin_by_admins_only(world, admin_client):
+def test_a_requirement_is_saved_in_the_admin_by_admins_only(world, world_admin_client):
 
     body = {
         "team": world.tx.team_id,
@@ -75,7 +71,7 @@ def test_a_requirement_is_saved_in_the_admin_by_admins_only(world, admin_client)
     assert refused.status_code == 403  # the service's rule: admins only
     assert not Requirement.objects.filter(team=world.tx.team).exists()
 
-    added = admin_client.post(reverse("admin:reports_requirement_add"), body)
+    added = world_admin_client.post(reverse("admin:reports_requirement_add"), body)
 
     assert added.status_code == 302, added.content.decode()[:2000]
     assert Requirement.objects.get(team=world.tx.team, klass="A").calls_per_month == 3

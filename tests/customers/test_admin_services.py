@@ -14,14 +14,6 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
-@pytest.fixture
-def admin_client(client, world):
-    world.admin.is_superuser = world.admin.is_staff = True
-    world.admin.save()
-    client.force_login(world.admin)
-    return client
-
-
 def customer_form(customer=None, **changes):
     """The admin form as the browser posts it (the alignments inline shows no rows)."""
     data = {
@@ -44,15 +36,15 @@ def customer_form(customer=None, **changes):
     return data | changes
 
 
-def test_a_customer_added_in_the_admin_is_aligned_to_its_territory(world, admin_client):
+def test_a_customer_added_in_the_admin_is_aligned_to_its_territory(world, world_admin_client):
     url = reverse("admin:customers_customer_add")
     body = customer_form(name="张伟", institution=world.hx.pk)
 
-    refused = admin_client.post(url, body)
+    refused = world_admin_client.post(url, body)
     assert refused.status_code == 200
     assert not Customer.objects.filter(name="张伟").exists()
 
-    added = admin_client.post(url, body | {"territory": world.tx.pk})
+    added = world_admin_client.post(url, body | {"territory": world.tx.pk})
 
     assert added.status_code == 302, added.content.decode()[:2000]
     customer = Customer.objects.get(name="张伟")
@@ -61,10 +53,10 @@ def test_a_customer_added_in_the_admin_is_aligned_to_its_territory(world, admin_
     ]
 
 
-def test_a_customer_changed_in_the_admin_goes_through_the_service(world, admin_client):
+def test_a_customer_changed_in_the_admin_goes_through_the_service(world, world_admin_client):
     version = world.cx.version
 
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:customers_customer_change", args=[world.cx.pk]),
         customer_form(world.cx, name="王建华"),
     )
@@ -74,15 +66,15 @@ def test_a_customer_changed_in_the_admin_goes_through_the_service(world, admin_c
     assert (world.cx.name, world.cx.version) == ("王建华", version + 1)
 
 
-def test_an_ended_alignment_is_not_reopened_in_the_admin(world, admin_client):
+def test_an_ended_alignment_is_not_reopened_in_the_admin(world, world_admin_client):
     ended = Alignment.objects.create(
         customer=world.cx, territory=world.ty, valid_from=D(2026, 1, 1), valid_to=D(2026, 3, 31)
     )
     url = reverse("admin:customers_alignment_change", args=[ended.pk])
     body = {"customer": world.cx.pk, "territory": world.ty.pk, "valid_from": "2026-01-01"}
 
-    reopened = admin_client.post(url, body | {"valid_to": ""})
-    shortened = admin_client.post(url, body | {"valid_to": "2026-02-28"})
+    reopened = world_admin_client.post(url, body | {"valid_to": ""})
+    shortened = world_admin_client.post(url, body | {"valid_to": "2026-02-28"})
 
     assert reopened.status_code == 200
     assert shortened.status_code == 302
@@ -90,7 +82,7 @@ def test_an_ended_alignment_is_not_reopened_in_the_admin(world, admin_client):
     assert ended.valid_to == D(2026, 2, 28)
 
 
-def test_customers_and_alignments_are_not_deleted_in_the_admin(world, admin_client):
+def test_customers_and_alignments_are_not_deleted_in_the_admin(world, world_admin_client):
     """No service deletes either: a delete would skip the refresh event, the sync and history."""
     alignment = Alignment.objects.filter(customer__isnull=False).first()
     customer = alignment.customer
@@ -98,6 +90,6 @@ def test_customers_and_alignments_are_not_deleted_in_the_admin(world, admin_clie
         reverse("admin:customers_alignment_delete", args=[alignment.pk]),
         reverse("admin:customers_customer_delete", args=[customer.pk]),
     ):
-        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+        assert world_admin_client.post(url, {"post": "yes"}).status_code == 403
     assert Alignment.objects.filter(pk=alignment.pk).exists()
     assert Customer.objects.filter(pk=customer.pk).exists()

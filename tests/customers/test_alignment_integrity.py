@@ -104,16 +104,8 @@ def test_an_overlap_committed_after_the_check_answers_400_not_500(world, api, mo
     assert list(aligned(world).values_list("valid_from", flat=True)) == [D(2026, 1, 1)]
 
 
-@pytest.fixture
-def admin_client(client, world):
-    world.admin.is_superuser = world.admin.is_staff = True
-    world.admin.save()
-    client.force_login(world.admin)
-    return client
-
-
 def test_the_admin_refuses_an_overlap_with_a_form_error_and_accepts_an_adjacent_period(
-    world, admin_client
+    world, world_admin_client
 ):
     Alignment.objects.create(
         customer=world.cx, territory=world.ty, valid_from=D(2026, 1, 1), valid_to=D(2026, 3, 31)
@@ -121,8 +113,8 @@ def test_the_admin_refuses_an_overlap_with_a_form_error_and_accepts_an_adjacent_
     url = reverse("admin:customers_alignment_add")
     body = {"customer": world.cx.pk, "territory": world.ty.pk, "valid_to": ""}
 
-    refused = admin_client.post(url, body | {"valid_from": "2026-03-31"})
-    accepted = admin_client.post(url, body | {"valid_from": "2026-04-01"})
+    refused = world_admin_client.post(url, body | {"valid_from": "2026-03-31"})
+    accepted = world_admin_client.post(url, body | {"valid_from": "2026-04-01"})
 
     assert refused.status_code == 200
     assert OVERLAP in refused.content.decode()

@@ -54,15 +54,9 @@ def admin_form(territory, **changes):
     return data | {name: "" if value is None else value for name, value in changes.items()}
 
 
-@pytest.fixture
-def admin_client(client, world):
-    world.admin.is_superuser = world.admin.is_staff = True
-    world.admin.save()
-    client.force_login(world.admin)
-    return client
-
-
-def test_every_handover_path_keeps_the_rep_and_the_open_holding_in_line(world, api, admin_client):
+def test_every_handover_path_keeps_the_rep_and_the_open_holding_in_line(
+    world, api, world_admin_client
+):
     client = api(world.admin)
     tx_url = f"/api/v1/territories/{world.tx.pk}/"
     change_url = reverse("admin:org_territory_change", args=[world.tx.pk])
@@ -70,11 +64,12 @@ def test_every_handover_path_keeps_the_rep_and_the_open_holding_in_line(world, a
     assert client.patch(tx_url, {"rep": str(world.rep_x2.pk)}, format="json").status_code == 200
     assert_one_holder(world.tx)
     assert (
-        admin_client.post(change_url, admin_form(world.tx, rep=world.rep_x.pk)).status_code == 302
+        world_admin_client.post(change_url, admin_form(world.tx, rep=world.rep_x.pk)).status_code
+        == 302
     )
     assert_one_holder(world.tx)
     assert world.tx.rep == world.rep_x
-    assert admin_client.post(change_url, admin_form(world.tx, rep=None)).status_code == 302
+    assert world_admin_client.post(change_url, admin_form(world.tx, rep=None)).status_code == 302
     assert_one_holder(world.tx)
     assert world.tx.rep is None
 
@@ -92,7 +87,7 @@ def test_every_handover_path_keeps_the_rep_and_the_open_holding_in_line(world, a
     assert created.status_code == 201
     assert_one_holder(Territory.objects.get(code="NEW1"))
     new = Territory(name="Newer", code="NEW2", team=TeamFactory(), district=world.tx.district)
-    added = admin_client.post(
+    added = world_admin_client.post(
         reverse("admin:org_territory_add"), admin_form(new, rep=world.rep_x2.pk)
     )
     assert added.status_code == 302
@@ -170,12 +165,12 @@ def test_the_database_refuses_holdings_sharing_a_day_and_accepts_adjacent_ones(w
 
 
 def test_the_admin_shows_holdings_and_refuses_a_handover_before_the_current_holder(
-    world, admin_client
+    world, world_admin_client
 ):
     later = timezone.localdate() + timedelta(days=30)
     territory_assign_rep(territory=world.tx, rep=world.rep_x2, on=later)
 
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:org_territory_change", args=[world.tx.pk]),
         admin_form(world.tx, rep=world.rep_y.pk),
     )
@@ -184,7 +179,7 @@ def test_the_admin_shows_holdings_and_refuses_a_handover_before_the_current_hold
     assert "current holder starts after this date." in response.content.decode()
     assert_one_holder(world.tx)
     assert world.tx.rep == world.rep_x2
-    assert admin_client.get(reverse("admin:org_territoryassignment_add")).status_code == 403
+    assert world_admin_client.get(reverse("admin:org_territoryassignment_add")).status_code == 403
     holding = world.tx.assignments.first()
     url = reverse("admin:org_territoryassignment_change", args=[holding.pk])
-    assert admin_client.post(url, {"valid_to": "2027-01-01"}).status_code == 403
+    assert world_admin_client.post(url, {"valid_to": "2027-01-01"}).status_code == 403

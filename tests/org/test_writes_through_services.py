@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
-@pytest.fixture
-def admin_client(client, world):
-    world.admin.is_superuser = world.admin.is_staff = True
-    world.admin.save()
-    client.force_login(world.admin)
-    return client
-
-
 def test_the_services_refuse_fields_they_do_not_write(world):
     with pytest.raises(ValidationError) as refused:
         services.region_save(region=Region(), name="East", code="E", colour="blue")
@@ -32,7 +24,7 @@ def test_the_services_refuse_fields_they_do_not_write(world):
     assert not Region.objects.filter(code="E").exists()
 
 
-def test_a_team_is_saved_with_its_products_by_the_api_and_the_admin(world, api, admin_client):
+def test_a_team_is_saved_with_its_products_by_the_api_and_the_admin(world, api, world_admin_client):
     product = ProductFactory(code="ONC-1")
 
     created = api(world.admin).post(
@@ -40,7 +32,7 @@ def test_a_team_is_saved_with_its_products_by_the_api_and_the_admin(world, api, 
         {"name": "Oncology", "code": "ONC", "products": [str(product.pk)]},
         format="json",
     )
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:org_team_add"),
         {"name": "Cardio", "code": "CV", "call_rate_target": "10", "pims_per_week": "2"},
     )
@@ -60,10 +52,10 @@ def test_the_schema_rules_of_reference_data_are_a_400_not_a_500(world, api):
     assert not Team.objects.filter(code="T").exists()
 
 
-def test_a_product_is_changed_in_the_admin_through_its_service(world, admin_client):
+def test_a_product_is_changed_in_the_admin_through_its_service(world, world_admin_client):
     product = ProductFactory(code="P1", name="Old")
 
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:org_product_change", args=[product.pk]),
         {"name": "New", "code": "P1", "is_active": ""},
     )
@@ -74,18 +66,18 @@ def test_a_product_is_changed_in_the_admin_through_its_service(world, admin_clie
     assert Product.history.filter(id=product.pk).count() == 2
 
 
-def test_an_absence_is_recorded_in_the_admin_through_its_service(world, admin_client):
+def test_an_absence_is_recorded_in_the_admin_through_its_service(world, world_admin_client):
     url = reverse("admin:org_absence_add")
     body = {"rep": world.rep_x.pk, "date_from": "2026-11-02", "reason": "leave", "note": ""}
 
-    refused = admin_client.post(url, body | {"date_to": "2026-11-01"})
-    added = admin_client.post(url, body | {"date_to": "2026-11-03"})
+    refused = world_admin_client.post(url, body | {"date_to": "2026-11-01"})
+    added = world_admin_client.post(url, body | {"date_to": "2026-11-03"})
 
     assert refused.status_code == 200
     assert added.status_code == 302
     absence = Absence.objects.get()
     assert (absence.rep, absence.date_to) == (world.rep_x, D(2026, 11, 3))
-    changed = admin_client.post(
+    changed = world_admin_client.post(
         reverse("admin:org_absence_change", args=[absence.pk]), body | {"date_to": "2026-11-04"}
     )
     assert changed.status_code == 302
@@ -113,10 +105,10 @@ def test_an_admin_names_the_rep_of_an_absence(world):
     assert "rep" in refused.value.message_dict
 
 
-def test_a_token_deleted_in_the_admin_is_revoked(world, admin_client):
+def test_a_token_deleted_in_the_admin_is_revoked(world, world_admin_client):
     token = services.api_token_create(user=world.rep_x, device="phone")
 
-    response = admin_client.post(
+    response = world_admin_client.post(
         reverse("admin:org_apitoken_delete", args=[token.pk]), {"post": "yes"}
     )
 
