@@ -7,12 +7,11 @@ import time
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils.functional import empty
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.log import log_response
 
 from .concurrency import Conflict, Stale
 from .logging import REQUEST_ID_HEADER, clean_request_id, request_id_var
-from .net import client_ip
+from .net import client_ip, safe_referer
 
 access_log = logging.getLogger("baifang.access")
 
@@ -99,15 +98,6 @@ class DomainErrorMiddleware:
         if not isinstance(exception, Conflict | Stale) or request.path.startswith("/api/"):
             return None
         messages.error(request, exception.message)
-        back = request.headers.get("referer", "")
-        if not url_has_allowed_host_and_scheme(
-            back, {request.get_host()}, require_https=request.is_secure()
-        ):
-            back = "/"
-        return _see_other(back)
-
-
-def _see_other(url):
-    response = HttpResponseRedirect(url)
-    response.status_code = 303  # the page is read again with GET
-    return response
+        response = HttpResponseRedirect(safe_referer(request, "/"))
+        response.status_code = 303  # the page is read again with GET
+        return response

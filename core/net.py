@@ -13,9 +13,17 @@ def client_ip(request) -> str | None:
 def safe_next(request, default: str) -> str:
     """The `next` the form posted when it is a page of this site, else `default` (a URL or a URL
     name for redirect()): no open redirect to another host or scheme."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return _this_site(request, request.POST.get("next") or request.GET.get("next") or "", default)
+
+
+def safe_referer(request, default: str) -> str:
+    """The page the request came from (`Referer`) when it is a page of this site, else `default`."""
+    return _this_site(request, request.headers.get("referer", ""), default)
+
+
+def _this_site(request, url: str, default: str) -> str:
     if url_has_allowed_host_and_scheme(
-        next_url, {request.get_host()}, require_https=request.is_secure()
+        url, {request.get_host()}, require_https=request.is_secure()
     ):
-        return next_url
+        return url
     return default

@@ -2,8 +2,10 @@
 
 import logging
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
@@ -62,8 +64,6 @@ def territory_figures_refresh(*, territory, period: Period) -> bool:
     refresh on commit not run yet): the territory's refresh task, through the outbox (kept there
     when the broker is down). Writes nothing itself, so a dashboard's GET may call it; the page
     shows the snapshot there is, with its time. Returns whether it asked."""
-    from django.utils import timezone
-
     from .selectors import last_call_change, snapshot_time
     from .tasks import recompute_territory
 
@@ -74,8 +74,6 @@ def territory_figures_refresh(*, territory, period: Period) -> bool:
     if computed_at is not None and (changed_at is None or changed_at <= computed_at):
         return False
     # One ask per change: a dashboard reloaded while the workers catch up sends nothing more.
-    from django.core.cache import cache
-
     seen = ":".join(str(at.timestamp()) if at else "-" for at in (changed_at, computed_at))
     asked = f"reports:refresh-asked:{territory.pk}:{period.key}:{seen}"
     if cache.add(asked, True, timeout=REFRESH_ASK_TTL):
@@ -218,7 +216,6 @@ def _recompute_job_fan_out(job, *, inline=False, on_commit=False):
 def _recompute_job_create(*, by, period: Period):
     """A queued job of `period` with one part to do per district (the districts of now: one
     added later waits for the next recompute)."""
-    from django.utils import timezone
 
     from org.models import District
 
@@ -260,7 +257,6 @@ def _recompute_job_send(job_id, district_ids):
 
 def _recompute_job_finish(job_id):
     from django.db.models import F
-    from django.utils import timezone
 
     from .models import RecomputeJob, RecomputeJobStatus
 
@@ -278,7 +274,6 @@ def recompute_job_district(*, job_id, district_id) -> bool:
     by the sweep does nothing. Returns whether it recomputed. A failure fails the job (with the
     error) and is raised for the worker to report; the district stays to do."""
     from django.db.models import F
-    from django.utils import timezone
 
     from core.periods import parse
 
@@ -330,7 +325,6 @@ def recompute_jobs_sweep(*, now=None) -> int:
 
     from django.conf import settings
     from django.db.models import F, Q
-    from django.utils import timezone
 
     from .models import RecomputeJob, RecomputeJobStatus
 
