@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.models import SyncedModel
+from core.models import BilingualName, SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
 from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Territory
 
@@ -63,18 +63,20 @@ class CallSettings(models.Model):
         return obj
 
 
-class KeyMessage(SyncedModel):
+class KeyMessage(BilingualName, SyncedModel):
     """A key message of a product (admin catalogue); reps tick the ones they delivered."""
 
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="key_messages"
     )
     text = models.CharField(_("key message"), max_length=200)
+    text_en = models.CharField(_("English key message"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 
     objects = CatalogueQuerySet.as_manager()
+    bilingual_fields = ("text", "text_en")
 
     class Meta:
         verbose_name = _("key message")
@@ -82,19 +84,17 @@ class KeyMessage(SyncedModel):
         ordering = ["product", "order", "text"]
         indexes = [models.Index(fields=["product", "is_active"])]
 
-    def __str__(self):
-        return self.text
-
 
 class MaterialKind(models.TextChoices):
     MATERIAL = "material", _("Promotional material")
     SAMPLE = "sample", _("Sample")
 
 
-class Material(SyncedModel):
+class Material(BilingualName, SyncedModel):
     """Promotional material or a sample (admin catalogue); handed over with a quantity."""
 
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     kind = models.CharField(
         _("kind"), max_length=16, choices=MaterialKind.choices, default=MaterialKind.MATERIAL
@@ -117,9 +117,6 @@ class Material(SyncedModel):
         verbose_name_plural = _("materials and samples")
         ordering = ["kind", "name"]
         indexes = [models.Index(fields=["is_active", "kind"])]
-
-    def __str__(self):
-        return self.name
 
     @property
     def is_sample(self):

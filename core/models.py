@@ -16,6 +16,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class BilingualName:
+    """A thing with a Chinese and an English name (`name` and `name_en`, or the fields named by
+    `bilingual_fields`): `display_name` gives the one of the active language, falling back to the
+    other (core.text.localized)."""
+
+    bilingual_fields = ("name", "name_en")
+
+    @property
+    def display_name(self):
+        from .text import localized
+
+        chinese, english = self.bilingual_fields
+        return localized(getattr(self, chinese), getattr(self, english))
+
+    def __str__(self):
+        return getattr(self, self.bilingual_fields[0])
+
+
 class SyncedModel(models.Model):
     """A record REST clients sync: a UUID id, a version (+1 on every save) and updated_at."""
 

@@ -19,3 +19,15 @@ def forbidden_message():
 def clean_search(text) -> str:
     """What a search box searches for: the query without the forbidden characters."""
     return FORBIDDEN.sub("", text or "")
+
+
+def localized(chinese, english, language=None):
+    """The name of the user's language, falling back to the other one (one rule for every
+    bilingual name: region, district, territory, team, product, institution, department, key
+    message, material, person)."""
+    from django.utils.translation import get_language
+
+    language = language or get_language() or "zh-hans"
+    if language.lower().startswith("en"):
+        return english or chinese
+    return chinese or english

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
-from core.models import BatchJob, SyncedModel
+from core.models import BatchJob, BilingualName, SyncedModel
 from org.models import (
     ScopedQuerySet,
     Territory,
@@ -43,7 +43,7 @@ class InstitutionQuerySet(ScopedQuerySet):
         )
 
 
-class Institution(SyncedModel):
+class Institution(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     kind = models.CharField(
@@ -64,9 +64,6 @@ class Institution(SyncedModel):
         ordering = ["name"]
         indexes = [models.Index(fields=["city"])]
 
-    def __str__(self):
-        return self.name
-
 
 class DepartmentQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
@@ -74,7 +71,7 @@ class DepartmentQuerySet(ScopedQuerySet):
         return self.filter(institution__in=Institution.objects.for_user(user))
 
 
-class Department(SyncedModel):
+class Department(BilingualName, SyncedModel):
     institution = models.ForeignKey(
         Institution,
         verbose_name=_("institution"),
@@ -96,9 +93,6 @@ class Department(SyncedModel):
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name"),
         ]
-
-    def __str__(self):
-        return self.name
 
 
 class CustomerKind(models.TextChoices):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
-from core.models import SyncedModel
+from core.models import BilingualName, SyncedModel
 
 
 def in_force_on(day, prefix=""):
@@ -86,6 +86,7 @@ class User(AbstractUser):
     """A person who logs in: a rep, a district manager, a regional manager or an admin."""
 
     name = models.CharField(_("name"), max_length=150, blank=True)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP)
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
@@ -143,8 +144,9 @@ class RegionQuerySet(ScopedQuerySet):
         ).distinct()
 
 
-class Region(SyncedModel):
+class Region(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     manager = models.ForeignKey(
         User,
@@ -163,9 +165,6 @@ class Region(SyncedModel):
         verbose_name_plural = _("regions")
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name
-
 
 class DistrictQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
@@ -177,11 +176,12 @@ class DistrictQuerySet(ScopedQuerySet):
         return self.filter(territories__rep=user).distinct()
 
 
-class District(SyncedModel):
+class District(BilingualName, SyncedModel):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="districts"
     )
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     dm = models.ForeignKey(
         User,
@@ -200,9 +200,6 @@ class District(SyncedModel):
         verbose_name_plural = _("districts")
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name
-
 
 class CatalogueQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
@@ -210,8 +207,9 @@ class CatalogueQuerySet(ScopedQuerySet):
         return self
 
 
-class Product(SyncedModel):
+class Product(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
@@ -223,14 +221,12 @@ class Product(SyncedModel):
         verbose_name_plural = _("products")
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name
 
-
-class Team(SyncedModel):
+class Team(BilingualName, SyncedModel):
     """A product group (e.g. oncology ONC); its territories promote its products."""
 
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     products = models.ManyToManyField(
         Product, verbose_name=_("products"), related_name="teams", blank=True
@@ -259,9 +255,6 @@ class Team(SyncedModel):
             ),
         ]
 
-    def __str__(self):
-        return self.name
-
 
 class TerritoryQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
@@ -273,10 +266,11 @@ class TerritoryQuerySet(ScopedQuerySet):
         return self.filter(rep=user)
 
 
-class Territory(SyncedModel):
+class Territory(BilingualName, SyncedModel):
     """Held by one rep at a time (or vacant); `assignments` keep who held it when."""
 
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     team = models.ForeignKey(
         Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="territories"
