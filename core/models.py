@@ -31,7 +31,7 @@ class BilingualName:
         return localized(getattr(self, chinese), getattr(self, english))
 
     def __str__(self):
-        return getattr(self, self.bilingual_fields[0])
+        return self.display_name or ""
 
 
 class SyncedModel(models.Model):

@@ -107,8 +107,15 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         ordering = ["username"]
 
+    @property
+    def display_name(self):
+        """The name of the active language, falling back to the other one, then the username."""
+        from core.text import localized
+
+        return localized(self.name, self.name_en) or self.get_full_name() or self.username
+
     def __str__(self):
-        return self.name or self.get_full_name() or self.username
+        return self.display_name
 
     def save(self, **kwargs):
         """A new password (browser, admin, API, command line) or a deactivation signs every device
@@ -296,7 +303,7 @@ class Territory(BilingualName, SyncedModel):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
 
 
 class TerritoryAssignmentQuerySet(ScopedQuerySet):

@@ -123,7 +123,7 @@ def test_the_log_form_of_a_planned_call_opens_with_the_plan(cw, login):
     assert values["customers"] == [str(cw.cx.pk)]
     assert values["objective"] == ["Introduce the PFS data"]
     assert values["p0_on"] == ["on"]  # the plan's product
-    assert "仁济医院 · 肿瘤科" in html  # institution and department
+    assert "Renji Hospital · Oncology" in html  # institution and department, in English
 
 
 def test_a_plan_without_products_ticks_the_products_the_customer_is_classed_for(cw, login):

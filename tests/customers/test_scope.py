@@ -75,8 +75,8 @@ def test_institution_list_is_scoped(world, login):
 
     page = client.get(reverse("customers:institution_list")).content.decode()
 
-    assert "仁济医院" in page
-    assert "华山医院" not in page
+    assert "Renji Hospital" in page  # the English session's names
+    assert "Huashan Hospital" not in page
 
 
 def test_for_user_querysets_match_the_matrix(world):

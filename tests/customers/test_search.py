@@ -125,7 +125,7 @@ def test_each_result_shows_class_title_place_and_the_log_and_plan_buttons(world,
     page = login(world.rep_x).get(SEARCH, {"q": "ljg"}).content.decode()
 
     assert 'class="badge klass-B"' in page
-    assert "主任医师 · 仁济医院 · 肿瘤科" in page
+    assert "主任医师 · Renji Hospital · Oncology" in page  # places in the English session
     assert "Li Jianguo" in page
     assert f'href="{reverse("customers:detail", args=[li.pk])}"' in page
     assert f'href="{reverse("calls:new")}?customer={li.pk}"' in page
