@@ -111,3 +111,31 @@ def test_the_dm_reviews_the_change_from_the_bell_and_approves(
     expect(rep.get_by_text(text["outcome"])).to_be_visible()
     expect(rep.get_by_text("OK, thanks")).to_be_visible()
     rep.screenshot(path=str(SHOTS / f"rep_outcome_{language}.png"), full_page=True)
+
+
+RUN_TEXT = {
+    "zh-hans": {"run": "立即运行…", "reach": "将通知", "confirm": "立即运行"},
+    "en": {"run": "Run now…", "reach": "This will notify", "confirm": "Run now"},
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_run_now_asks_first_and_says_how_many(page: Page, live_server, world, language):
+    """The Reminders page (also an approval: an admin's "run now" e-mails people)."""
+    from notifications.models import Rule, RuleRun
+
+    world.admin.language = language
+    world.admin.save()
+    text = RUN_TEXT[language]
+    page.set_viewport_size(DESK)
+    log_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/notifications/rules/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"reminders_{language}.png"), full_page=True)
+    page.locator(f"a[href='/notifications/rules/{Rule.NO_PIM}/run/']").click()
+    expect(page.get_by_role("heading", name=f"{text['reach']}")).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"run_now_confirm_{language}.png"), full_page=True)
+    assert not RuleRun.objects.exists()
+    page.get_by_role("button", name=text["confirm"], exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/notifications/rules/")
+    assert RuleRun.objects.get(rule=Rule.NO_PIM).sent == 3
