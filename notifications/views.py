@@ -117,7 +117,7 @@ def rule_edit(request, rule):
 
 @login_required
 def rule_run_now(request, rule):
-    """ "Run now" in two steps: the page says how many people the rule would notify (its finder,
+    """Run now, in two steps: the page says how many people the rule would notify (its finder,
     nothing sent); only the confirmed form (POST with `confirm`) runs it."""
     _admin(request)
     setting = _rule(rule)

@@ -1,4 +1,4 @@
-""" "Run now" on the Reminders page is a second step, not the primary button: the confirmation
+"""The "Run now" of the Reminders page is a second step, not the primary button: the confirmation
 says how many people the rule would notify (counted by its finder, nothing sent) and only the
 confirmed form runs it. Every rule's form has its own element ids, so each label names its own
 input."""
