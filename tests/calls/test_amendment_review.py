@@ -272,7 +272,6 @@ def test_two_managers_deciding_at_once_one_wins(cw, locked):
 
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], Conflict), results
-    assert "decided already" in str(errors[0])
     amendment.refresh_from_db()
     assert amendment.status in (AmendmentStatus.APPROVED, AmendmentStatus.REJECTED)
     assert amendment.history.filter(status=amendment.status).count() == 1
