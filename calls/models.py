@@ -430,8 +430,10 @@ class AmendmentQuerySet(ScopedQuerySet):
 class Amendment(SyncedModel):
     """A correction of a locked call, requested by the rep and approved or rejected by the DM.
 
-    `changes` holds the proposed values (ids for references); on approval they are applied to
-    the call and the history keeps the original and every change.
+    `changes` holds the proposed values (ids for references); `original` the call's values of
+    the same fields when it was requested (same shape), so the review's before → after never
+    changes afterwards. On approval the changes are applied to the call and the history keeps
+    the original and every change.
     """
 
     call = models.ForeignKey(
@@ -445,6 +447,7 @@ class Amendment(SyncedModel):
     )
     reason = models.TextField(_("reason"))
     changes = models.JSONField(_("proposed changes"), default=dict)
+    original = models.JSONField(_("values before"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING
     )

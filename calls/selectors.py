@@ -21,8 +21,10 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from core.periods import quarter_of
+from core.text import localized
 from customers.models import Alignment, ClassHistory, Customer, Klass
 from customers.selectors import with_territory_klass
 from org.models import Product, Territory, User, in_force_on, not_ended_by
@@ -462,3 +464,193 @@ def _display(version, field):
     if isinstance(value, bool):
         return "✓" if value else "✗"
     return str(value)
+
+
+# The amendment review: the call, the reason and the proposal field by field, before → after.
+
+
+def amendment_get(user, pk):
+    """The amendment with its call and people, or 404 (missing or out of scope)."""
+    return get_object_or_404(
+        Amendment.objects.for_user(user).select_related(
+            "call__territory__district",
+            "call__rep",
+            "call__institution",
+            "call__department",
+            "requested_by",
+            "decided_by",
+        ),
+        pk=pk,
+    )
+
+
+_REFERENCES = {"institution": "institutions", "department": "departments", "co_visitor": "users"}
+_RELATIONS = ("customers", "products", "materials")
+
+
+def call_values(call, names):
+    """The call's current values of the fields `names`, in the shape of an amendment's `changes`
+    (ids for references; the "before" of an amendment)."""
+    data = {}
+    for name in names:
+        if name == "customers":
+            data[name] = [str(pk) for pk in call.attendances.values_list("customer_id", flat=True)]
+        elif name == "products":
+            data[name] = [
+                {
+                    "product": str(row.product_id),
+                    "key_messages": [str(m.pk) for m in row.key_messages.all()],
+                    "feedback": row.feedback or "",
+                    "adoption_stage": row.adoption_stage or "",
+                }
+                for row in call.call_products.prefetch_related("key_messages").order_by("pk")
+            ]
+        elif name == "materials":
+            data[name] = [
+                {"material": str(row.material_id), "quantity": row.quantity}
+                for row in call.call_materials.order_by("pk")
+            ]
+        else:
+            field = Call._meta.get_field(name)
+            value = getattr(call, field.attname)
+            if field.is_relation:
+                value = str(value) if value is not None else None
+            elif isinstance(value, dt.date | dt.time):
+                value = value.isoformat()
+            data[name] = value
+    return data
+
+
+def _ids(*versions):
+    """Every id the versions name, by kind."""
+    kinds = ("institutions", "departments", "users", "customers", "products", "key_messages")
+    ids = {kind: set() for kind in (*kinds, "materials")}
+    for version in versions:
+        for name, kind in _REFERENCES.items():
+            if version.get(name):
+                ids[kind].add(version[name])
+        ids["customers"].update(version.get("customers") or ())
+        for row in version.get("products") or ():
+            ids["products"].add(row["product"])
+            ids["key_messages"].update(row.get("key_messages") or ())
+        for row in version.get("materials") or ():
+            ids["materials"].add(row["material"])
+    return ids
+
+
+def _names(ids):
+    """{kind: {str(pk): display name}}: one query per kind named, whatever the count."""
+    from customers.models import Department, Institution
+
+    models = {
+        "institutions": Institution,
+        "departments": Department,
+        "users": User,
+        "customers": Customer,
+        "products": Product,
+        "key_messages": KeyMessage,
+        "materials": Material,
+    }
+    names = {kind: {} for kind in models}
+    for kind, model in models.items():
+        if not ids[kind]:
+            continue
+        objects = model.objects.filter(pk__in=ids[kind])
+        if kind == "customers":
+            rows = objects.values_list("pk", "name", "name_en")
+            names[kind] = {str(pk): localized(name, en) for pk, name, en in rows}
+        elif kind == "users":
+            names[kind] = {str(user.pk): str(user) for user in objects}
+        else:
+            names[kind] = {str(obj.pk): obj.display_name for obj in objects}
+    return names
+
+
+def _choice(model, field, value):
+    return str(dict(model._meta.get_field(field).choices).get(value, value or ""))
+
+
+def _plain(name, value, names):
+    """A plain field's value as the reader sees it ("" for none)."""
+    if value is None or value == "":
+        return ""
+    if name in _REFERENCES:
+        return names[_REFERENCES[name]].get(str(value), "?")
+    if name == "start_time":
+        return str(value)[:5]
+    if name == "is_pim":
+        return gettext("Yes") if value else gettext("No")
+    if name == "channel":
+        return _choice(Call, "channel", value)
+    return str(value)
+
+
+def amendment_diff(amendment):
+    """The proposal field by field: [{"label", "before", "after"}] for what differs, in the
+    form's order, ids resolved to names in the user's language (a fixed number of queries).
+    "before" is the call as it was when the amendment was requested (kept on the amendment); a
+    waiting amendment requested before that was kept compares with the call as it is now."""
+    changes = amendment.changes or {}
+    original = amendment.original or {}
+    if not original and amendment.status == AmendmentStatus.PENDING:
+        original = call_values(amendment.call, changes)
+    names = _names(_ids(original, changes))
+    rows = []
+
+    def add(label, before, after):
+        if before != after:
+            rows.append({"label": capfirst(str(label)), "before": before, "after": after})
+
+    for name in (n for n in changes if n not in _RELATIONS):
+        add(
+            Call._meta.get_field(name).verbose_name,
+            _plain(name, original.get(name), names),
+            _plain(name, changes[name], names),
+        )
+    if "customers" in changes:
+
+        def people(version):
+            found = (names["customers"].get(pk, "?") for pk in version.get("customers") or ())
+            return "、".join(sorted(found))
+
+        add(gettext("attendees"), people(original), people(changes))
+    if "products" in changes:
+        before = {row["product"]: row for row in original.get("products") or ()}
+        after = {row["product"]: row for row in changes["products"]}
+
+        def facets(row):
+            messages = (names["key_messages"].get(pk, "?") for pk in row.get("key_messages") or ())
+            return (
+                (gettext("key messages"), "、".join(messages)),
+                (gettext("feedback"), row.get("feedback") or ""),
+                (
+                    gettext("adoption stage"),
+                    _choice(CallProduct, "adoption_stage", row.get("adoption_stage")),
+                ),
+            )
+
+        def summary(row):
+            shown = [f"{label}: {value}" for label, value in facets(row) if value]
+            return " · ".join(shown) or gettext("discussed")
+
+        for product in [*before, *(pk for pk in after if pk not in before)]:
+            product_name = names["products"].get(product, "?")
+            if product in before and product in after:
+                for (label, old), (_label, new) in zip(
+                    facets(before[product]), facets(after[product]), strict=True
+                ):
+                    add(f"{product_name} · {label}", old, new)
+            elif product in after:
+                add(product_name, "", summary(after[product]))
+            else:
+                add(product_name, summary(before[product]), "")
+    if "materials" in changes:
+
+        def materials(version):
+            return ", ".join(
+                f"{names['materials'].get(row['material'], '?')} × {row['quantity']}"
+                for row in version.get("materials") or ()
+            )
+
+        add(gettext("materials and samples"), materials(original), materials(changes))
+    return rows

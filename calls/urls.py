@@ -18,5 +18,6 @@ urlpatterns = [
     path("<uuid:pk>/amend/", views.call_amend, name="amend"),
     path("<uuid:pk>/cancel/", views.call_cancel, name="cancel"),
     path("<uuid:pk>/comment/", views.call_comment, name="comment"),
+    path("amendments/<uuid:pk>/", views.amendment_detail, name="amendment"),
     path("amendments/<uuid:pk>/decide/", views.amendment_decide, name="amendment_decide"),
 ]

@@ -29,7 +29,7 @@ from customers.services import can_edit_customers
 from . import selectors, services
 from .filters import CallFilter
 from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm
-from .models import Amendment, CallSettings, CallStatus
+from .models import Amendment, AmendmentStatus, CallSettings, CallStatus
 
 
 def _page(request, queryset):
@@ -207,7 +207,6 @@ def call_detail(request, pk):
             "can_decide": pending is not None and services.can_decide_amendments(user, call),
             "pending": pending,
             "comment_form": CommentForm(),
-            "decision_form": DecisionForm(),
             "trail": selectors.audit_trail(call),
         },
     )
@@ -357,6 +356,63 @@ def amendment_decide(request, pk):
     except Conflict as error:
         messages.error(request, error.message)
     return redirect("calls:detail", pk=amendment.call_id)
+
+
+def _decision_errors(form, error):
+    """A service's ValidationError on the decision form: the comment's next to its field, the
+    others (the proposal no longer fits the call's rules) above the form."""
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, texts in errors.items():
+        for text in texts:
+            form.add_error("comment" if field == "comment" else None, text)
+
+
+@login_required
+def amendment_detail(request, pk):
+    """The review of an amendment: the call, the rep's reason, the change field by field
+    (before → after, kept after the decision), and approve / reject with a comment for the DM
+    or an admin (read-only for the others in scope; 404 out of scope)."""
+    amendment = selectors.amendment_get(request.user, pk)
+    call = amendment.call
+    may_decide = services.can_decide_amendments(request.user, call)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_decide:
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            form.add_error(None, _("Choose approve or reject."))
+        elif form.is_valid():
+            comment = form.cleaned_data.get("comment", "")
+            decide = (
+                services.amendment_approve if decision == "approve" else services.amendment_reject
+            )
+            try:
+                decide(by=request.user, amendment=amendment, comment=comment)
+            except ValidationError as error:
+                _decision_errors(form, error)
+            except Conflict as error:
+                messages.error(request, error.message)
+                return redirect("calls:amendment", pk=amendment.pk)
+            else:
+                done = {
+                    "approve": _("Amendment approved: the call is corrected."),
+                    "reject": _("Amendment rejected."),
+                }
+                messages.success(request, done[decision])
+                return redirect("calls:amendment", pk=amendment.pk)
+    return render(
+        request,
+        "calls/amendment.html",
+        {
+            "amendment": amendment,
+            "call": call,
+            "diff": selectors.amendment_diff(amendment),
+            "can_decide": may_decide and amendment.status == AmendmentStatus.PENDING,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

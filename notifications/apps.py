@@ -8,16 +8,19 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from calls.signals import amendment_decided, coaching_commented
+        from calls.signals import amendment_decided, amendment_requested, coaching_commented
         from core import changelog
         from planning.signals import plan_event
 
         from .models import Notification
-        from .signals import amendment_decision, coaching_comment, plan_decided
+        from .signals import amendment_decision, amendment_request, coaching_comment, plan_decided
 
         # A notification was seen by its user only: its delete goes to nobody else.
         changelog.register_place(Notification, lambda row: changelog.place(user=row.user_id))
 
         plan_event.connect(plan_decided, dispatch_uid="notifications.plan_decided")
+        amendment_requested.connect(
+            amendment_request, dispatch_uid="notifications.amendment_requested"
+        )
         amendment_decided.connect(amendment_decision, dispatch_uid="notifications.amendment")
         coaching_commented.connect(coaching_comment, dispatch_uid="notifications.coaching")

@@ -14,11 +14,13 @@ class Rule(models.TextChoices):
     MONTH_END = "month_end", _("Month end near: targets below their frequency")
     NO_PIM = "no_pim", _("A week without a PIM")
     PLAN_DUE = "plan_due", _("Quarterly plan not submitted")
+    PLAN_SUBMITTED = "plan_submitted", _("Plan submitted for approval")
     PLAN_RETURNED = "plan_returned", _("Plan returned")
     PLAN_APPROVED = "plan_approved", _("Plan approved")
     PLANS_WAITING = "plans_waiting", _("Plans waiting for approval")
     PLANNED_NOT_RECORDED = "planned_not_recorded", _("Planned calls not recorded")
     TEAM_DIGEST = "team_digest", _("Weekly team digest")
+    AMENDMENT_REQUESTED = "amendment_requested", _("Amendment requested")
     AMENDMENT_APPROVED = "amendment_approved", _("Amendment approved")
     AMENDMENT_REJECTED = "amendment_rejected", _("Amendment rejected")
     COACHING_COMMENT = "coaching_comment", _("Coaching comment on a call")
@@ -39,11 +41,13 @@ DEFAULTS = {
     Rule.MONTH_END: {"days": 5, "time": datetime.time(9), "send_email": True},
     Rule.NO_PIM: {"weekday": Weekday.FRIDAY, "time": datetime.time(14), "send_email": False},
     Rule.PLAN_DUE: {"days": 10, "time": datetime.time(9), "send_email": True},
+    Rule.PLAN_SUBMITTED: {"send_email": True},
     Rule.PLAN_RETURNED: {"send_email": True},
     Rule.PLAN_APPROVED: {"send_email": False},
     Rule.PLANS_WAITING: {"days": 3, "time": datetime.time(9), "send_email": True},
     Rule.PLANNED_NOT_RECORDED: {"time": datetime.time(8), "send_email": False},
     Rule.TEAM_DIGEST: {"weekday": Weekday.MONDAY, "time": datetime.time(8), "send_email": True},
+    Rule.AMENDMENT_REQUESTED: {"send_email": True},
     Rule.AMENDMENT_APPROVED: {"send_email": False},
     Rule.AMENDMENT_REJECTED: {"send_email": True},
     Rule.COACHING_COMMENT: {"send_email": True},

@@ -1,5 +1,6 @@
-"""Event reminders: a plan returned or approved, an amendment of a call approved or rejected and
-a coaching comment on a call tell the rep (once per event)."""
+"""Event reminders: a plan submitted and an amendment requested tell the district's DM; a plan
+returned or approved, an amendment of a call approved or rejected and a coaching comment on a
+call tell the rep (once per event; nobody is told of what they did themselves)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,15 +11,47 @@ from planning.models import PlanAction, PlanEvent
 from . import services
 from .models import Rule
 
-KINDS = {PlanAction.RETURNED: Rule.PLAN_RETURNED, PlanAction.APPROVED: Rule.PLAN_APPROVED}
+KINDS = {
+    PlanAction.SUBMITTED: Rule.PLAN_SUBMITTED,
+    PlanAction.RETURNED: Rule.PLAN_RETURNED,
+    PlanAction.APPROVED: Rule.PLAN_APPROVED,
+}
+
+
+def _plan_submitted(event):
+    """The rep's DM (of the plan's territory's district), once per submission."""
+    plan = event.plan
+    dm = plan.territory.district.dm
+    if dm is None or not dm.is_active or dm.pk == event.actor_id:
+        return
+
+    def message():
+        return _("%(rep)s submitted their plan for %(quarter)s for your approval.") % {
+            "rep": plan.rep,
+            "quarter": plan.quarter,
+        }
+
+    services.notify(
+        user=dm,
+        kind=Rule.PLAN_SUBMITTED,
+        period=f"{plan.pk}#{event.pk}",
+        url=reverse("planning:detail", args=[plan.pk]),
+        message=message,
+    )
 
 
 def plan_decided(sender, event_id, plan_id, action, **kwargs):
     kind = KINDS.get(action)
     if kind is None:
         return
-    event = PlanEvent.objects.select_related("plan__rep", "actor").get(pk=event_id)
+    event = PlanEvent.objects.select_related(
+        "plan__rep", "plan__territory__district__dm", "actor"
+    ).get(pk=event_id)
+    if kind == Rule.PLAN_SUBMITTED:
+        return _plan_submitted(event)
     plan = event.plan
+    if event.actor_id == plan.rep_id:
+        return
 
     def message():
         if action == PlanAction.RETURNED:
@@ -51,7 +84,33 @@ AMENDMENT_KINDS = {
 
 
 def _call_label(call):
-    return f"{call.date:%Y-%m-%d} {call.institution}"
+    return f"{call.date:%Y-%m-%d} {call.institution.display_name}"
+
+
+def amendment_request(sender, amendment_id, call_id, **kwargs):
+    """The DM of the call's district is asked to decide (not the requester themselves)."""
+    amendment = Amendment.objects.select_related(
+        "requested_by", "call__institution", "call__territory__district__dm"
+    ).get(pk=amendment_id)
+    call = amendment.call
+    dm = call.territory.district.dm
+    if dm is None or not dm.is_active or dm.pk == amendment.requested_by_id:
+        return
+
+    def message():
+        return _("%(rep)s asks you to approve an amendment of the call %(call)s: %(reason)s") % {
+            "rep": amendment.requested_by,
+            "call": _call_label(call),
+            "reason": amendment.reason,
+        }
+
+    services.notify(
+        user=dm,
+        kind=Rule.AMENDMENT_REQUESTED,
+        period=f"amendment-request:{amendment.pk}",
+        url=reverse("calls:amendment", args=[amendment.pk]),
+        message=message,
+    )
 
 
 def amendment_decision(sender, amendment_id, call_id, status, **kwargs):
@@ -85,7 +144,7 @@ def amendment_decision(sender, amendment_id, call_id, status, **kwargs):
         user=call.rep,
         kind=kind,
         period=f"amendment:{amendment.pk}",
-        url=reverse("calls:detail", args=[call.pk]),
+        url=reverse("calls:amendment", args=[amendment.pk]),
         message=message,
     )
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core import outbox
 
-from . import services, tasks
+from . import selectors, services, tasks
 from .forms import EmailSettingsForm, RuleSettingForm
 from .models import EmailOptOut, Notification, Rule, RuleRun
 from .rules import scheduled
@@ -86,7 +86,7 @@ def rules(request):
         {
             "scheduled": scheduled(rule),
             "setting": settings[rule],
-            "form": RuleSettingForm(instance=settings[rule]),
+            "form": RuleSettingForm(instance=settings[rule], prefix=rule),
             **runs.get(rule, {}),
         }
         for rule in Rule
@@ -105,7 +105,7 @@ def _rule(rule):
 def rule_edit(request, rule):
     _admin(request)
     setting = _rule(rule)
-    form = RuleSettingForm(request.POST, instance=setting)
+    form = RuleSettingForm(request.POST, instance=setting, prefix=rule)
     if form.is_valid():
         form.save()
         messages.success(request, _("“%(rule)s” is saved.") % {"rule": setting})
@@ -116,13 +116,21 @@ def rule_edit(request, rule):
 
 
 @login_required
-@require_POST
 def rule_run_now(request, rule):
+    """Run now, in two steps: the page says how many people the rule would notify (its finder,
+    nothing sent); only the confirmed form (POST with `confirm`) runs it."""
     _admin(request)
     setting = _rule(rule)
     if not scheduled(rule):
         messages.error(request, _("“%(rule)s” is sent when its event happens.") % {"rule": setting})
         return redirect("notifications:rules")
+    if request.method != "POST" or not request.POST.get("confirm"):
+        reach = selectors.rule_reach(rule, setting=setting)
+        return render(
+            request,
+            "notifications/rule_run.html",
+            {"setting": setting, "reach": reach},
+        )
     outbox.send(tasks.run_rule, rule, started_by=request.user.pk)
     messages.success(
         request, _("“%(rule)s” is running; its count appears here when done.") % {"rule": setting}

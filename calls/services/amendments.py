@@ -13,7 +13,8 @@ from customers.models import Customer
 from org.models import Product, User
 
 from ..models import Amendment, AmendmentStatus, Call, KeyMessage, Material
-from ..signals import amendment_decided
+from ..selectors import call_values
+from ..signals import amendment_decided, amendment_requested
 from .calls import CALL_FIELDS, RELATIONS, scoped_call_for_update, write_call
 from .permissions import can_decide_amendments, can_log_calls
 
@@ -119,9 +120,20 @@ def amendment_request(*, by: User, call: Call, reason: str, **changes) -> Amendm
         )
         transaction.set_rollback(True)
     call.refresh_from_db()
-    amendment = Amendment(call=call, requested_by=by, reason=reason.strip(), changes=payload)
+    amendment = Amendment(
+        call=call,
+        requested_by=by,
+        reason=reason.strip(),
+        changes=payload,
+        original=call_values(call, payload),
+    )
     amendment._history_user = by
     amendment.save()
+    transaction.on_commit(
+        lambda: amendment_requested.send(
+            sender=Amendment, amendment_id=amendment.pk, call_id=amendment.call_id
+        )
+    )
     return amendment
 
 
@@ -159,6 +171,8 @@ def amendment_approve(*, by: User, amendment: Amendment, comment: str = "") -> A
     """The DM approves: the changes are applied to the locked call (the history keeps both)."""
     amendment = _pending_amendment_for_decision(by, amendment)
     call = Call.objects.select_for_update(of=("self",)).get(pk=amendment.call_id)
+    if not amendment.original:  # requested before the "before" was kept: keep it now
+        amendment.original = call_values(call, amendment.changes)
     changes = changes_from_json(amendment.changes)
     write_call(
         call=call,

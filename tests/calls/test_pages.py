@@ -209,7 +209,7 @@ def test_a_locked_call_sends_the_rep_to_an_amendment_the_dm_approves(cw, login):
     dm = login(cw.dm_x)
     detail = dm.get(reverse("calls:detail", args=[call.pk])).content.decode()
     assert "Recorded the wrong feedback" in detail
-    assert reverse("calls:amendment_decide", args=[amendment.pk]) in detail
+    assert reverse("calls:amendment", args=[amendment.pk]) in detail
     dm.post(reverse("calls:amendment_decide", args=[amendment.pk]), {"decision": "approve"})
 
     call.refresh_from_db()

@@ -62,7 +62,7 @@ def test_an_approved_amendment_tells_the_rep_with_the_comment(
     [note] = notes(Rule.AMENDMENT_APPROVED)
     assert note.user == world.rep_x
     assert "approved your amendment" in note.message and "Thanks, fixed" in note.message
-    assert note.url == reverse("calls:detail", args=[locked.pk])
+    assert note.url == reverse("calls:amendment", args=[amendment.pk])
     assert [m.to for m in mail.outbox] == ([["rep_x@example.com"]] if send_email else [])
 
 
@@ -77,7 +77,7 @@ def test_a_rejected_amendment_tells_the_rep_why_by_e_mail(
     [note] = notes(Rule.AMENDMENT_REJECTED)
     assert note.user == world.rep_x
     assert "rejected your amendment" in note.message and "Not needed" in note.message
-    assert note.url == f"/calls/{locked.pk}/"
+    assert note.url == f"/calls/amendments/{amendment.pk}/"
     assert [m.to for m in mail.outbox] == [["rep_x@example.com"]]  # on by default
     assert "Not needed" in mail.outbox[0].body
 

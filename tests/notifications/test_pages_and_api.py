@@ -96,7 +96,15 @@ def test_an_admin_changes_a_rules_parameters(world, login):
     url = reverse("notifications:rule_edit", args=[Rule.MONTH_END])
     client = login(world.admin)
 
-    client.post(url, {"is_active": "on", "days": "3", "time": "10:00", "send_email": "on"})
+    client.post(
+        url,
+        {
+            "month_end-is_active": "on",
+            "month_end-days": "3",
+            "month_end-time": "10:00",
+            "month_end-send_email": "on",
+        },
+    )
 
     assert RuleSetting.objects.get(rule=Rule.MONTH_END).days == 3
 
@@ -106,7 +114,9 @@ def test_bad_parameters_are_refused_with_a_message(world, login, days):
     services.rule_settings()
     url = reverse("notifications:rule_edit", args=[Rule.MONTH_END])
 
-    response = login(world.admin).post(url, {"is_active": "on", "days": days, "time": "10:00"})
+    response = login(world.admin).post(
+        url, {"month_end-is_active": "on", "month_end-days": days, "month_end-time": "10:00"}
+    )
 
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
@@ -116,14 +126,17 @@ def test_bad_parameters_are_refused_with_a_message(world, login, days):
 def test_a_rep_cannot_change_a_rule(world, login):
     services.rule_settings()
     url = reverse("notifications:rule_edit", args=[Rule.MONTH_END])
-    assert login(world.rep_x).post(url, {"days": "1", "time": "10:00"}).status_code == 403
+    data = {"month_end-days": "1", "month_end-time": "10:00"}
+    assert login(world.rep_x).post(url, data).status_code == 403
     assert RuleSetting.objects.get(rule=Rule.MONTH_END).days == 5
 
 
 def test_an_admin_runs_a_rule_now_and_sees_its_last_run(world, login):
     client = login(world.admin)
 
-    response = client.post(reverse("notifications:rule_run", args=[Rule.NO_PIM]), follow=True)
+    response = client.post(
+        reverse("notifications:rule_run", args=[Rule.NO_PIM]), {"confirm": "1"}, follow=True
+    )
 
     run = RuleRun.objects.get(rule=Rule.NO_PIM)
     assert run.started_by == world.admin and run.finished_at is not None
