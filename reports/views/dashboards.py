@@ -713,7 +713,7 @@ def adoption(request):
     product = Product.objects.filter(code=request.GET.get("product") or "").first()
     if klass not in ("A", "B") or product is None:
         raise Http404
-    labels = {"none": _("Not recorded"), **dict(AdoptionStage.choices)}
+    labels = {"none": _("Not recorded"), **{k: str(v) for k, v in AdoptionStage.choices}}
     if stage == "all":
         stages, title = STAGES, _("A and B customers")
     elif stage == selectors.ADOPTION_BEFORE_TRIAL:
