@@ -668,3 +668,204 @@ def adoption_by_product(*, territories, period: Period):
         .annotate(customers=Count("pk"))
         .order_by("product__code", "klass", "stage")
     )
+
+
+# Drills: exactly the rows behind one figure of a dashboard or of the opportunity analysis, for
+# a territory, a district or a region (the scope's territories, a queryset), set-based.
+
+SCOPE_DRILLS = (*DRILLS, "covered", "compliant")
+
+
+def scope_targets(*, territories, period: Period):
+    """The targets of `territories` for `period`, one row per territory and customer as the
+    engine counts them: the alignments in force on the period's first day, each annotated
+    `klass` (the customer's class as a target of that territory then) and `call_count` (its
+    completed calls of that territory in the period). A queryset of alignments."""
+    start = period.start
+    visits = (
+        CallAttendee.objects.at_completed_calls(start, period.end)
+        .filter(customer=OuterRef("customer"), call__territory=OuterRef("territory"))
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Alignment.objects.in_force_on(start)
+        .filter(territory__in=territories)
+        .annotate(
+            klass=target_class(
+                Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
+                start,
+                "customer_id",
+            ),
+            call_count=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
+        )
+        .filter(klass__isnull=False)
+    )
+
+
+def scope_target_drill(*, territories, period: Period, klass, show="all", tables=None):
+    """Exactly the targets behind one class figure of a territory, district or region (a
+    territory's share of a sum: one row per territory and customer, as the snapshots count
+    them): all targets of `klass` ("all"), those with a completed call in the period
+    ("covered") or without ("uncovered"), and in a month those at ("compliant") or below
+    ("below") the calls per month of their territory's team (nobody where it is "as needed").
+
+    A list of customers, each with `klass`, `badge`, `call_count`, `required` and `territory`
+    (the territory it is a target of), fewest calls first. One query (plus the requirement
+    tables when not given)."""
+    rows = scope_targets(territories=territories, period=period).filter(klass=klass)
+    territory_rows = list(territories.values("pk", "team_id")) if tables is None else None
+    if tables is None:
+        tables = requirement_tables({t["team_id"] for t in territory_rows})
+    if show == "covered":
+        rows = rows.filter(call_count__gt=0)
+    elif show == "uncovered":
+        rows = rows.filter(call_count=0)
+    elif show in ("below", "compliant"):
+        if not period.is_month:
+            return []
+        judged = None
+        for team_id, table in tables.items():
+            if team_id is None:
+                continue
+            requirement = table.get(klass)
+            if requirement is None or not requirement.calls_per_month:
+                continue
+            n = requirement.calls_per_month
+            count = {"call_count__lt": n} if show == "below" else {"call_count__gte": n}
+            judged = _or(judged, Q(territory__team_id=team_id, **count))
+        if judged is None:
+            return []
+        rows = rows.filter(judged)
+    customers = []
+    for alignment in rows.select_related(
+        "customer__institution", "customer__department", "territory__rep", "territory__team"
+    ).order_by("klass", "call_count", "customer__name", "territory__code", "pk"):
+        customer = alignment.customer
+        customer.klass = alignment.klass
+        customer.badge = "N" if customer.klass.startswith("N") else customer.klass
+        customer.call_count = alignment.call_count
+        customer.territory = alignment.territory
+        requirement = tables.get(alignment.territory.team_id, tables.get(None, {})).get(klass)
+        customer.required = requirement.calls_per_month if requirement else None
+        customers.append(customer)
+    return customers
+
+
+ACTIVITY_DRILLS = ("calls", "pims", "one_to_one", "invitations")
+
+
+def activity_drill(*, territories, start, end, show="calls", klass=None):
+    """Exactly the calls behind an activity figure of `territories` from `start` to `end`:
+    "calls", the attendances at completed calls (the call rate's completed calls: a group call
+    counts for each attendee); "pims", the completed meetings (one row per meeting); for the
+    opportunity analysis, "one_to_one" and "invitations": the attendances at completed
+    one-to-one calls or at meetings, of the targets of `klass` in the call's territory (its
+    class on the first day of the period starting at `start`), or of no target (`klass` "none").
+
+    A list of dicts {call, customer (None for a meeting row), date, rep, territory, klass}.
+    One query."""
+    if show == "pims":
+        calls = (
+            Call.objects.completed()
+            .in_period(start, end)
+            .filter(territory__in=territories, is_pim=True)
+            .select_related("territory", "rep", "institution")
+            .annotate(attendees=Count("attendances"))
+            .order_by("date", "start_time", "pk")
+        )
+        return [
+            {
+                "call": call,
+                "customer": None,
+                "date": call.date,
+                "rep": call.rep,
+                "territory": call.territory,
+                "institution": call.institution,
+                "attendees": call.attendees,
+                "klass": None,
+            }
+            for call in calls
+        ]
+    attendances = CallAttendee.objects.at_completed_calls(start, end).filter(
+        call__territory__in=territories
+    )
+    if show in ("one_to_one", "invitations"):
+        attendances = attendances.filter(call__is_pim=show == "invitations")
+        here = Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("call__territory"))))
+        aligned = Alignment.objects.in_force_on(start).filter(
+            customer=OuterRef("customer"), territory=OuterRef("call__territory")
+        )
+        attendances = attendances.annotate(
+            aligned=Exists(aligned), klass=target_class(here, start, "customer_id")
+        )
+        if klass == "none":
+            attendances = attendances.filter(Q(aligned=False) | Q(klass__isnull=True))
+        else:
+            attendances = attendances.filter(aligned=True, klass=klass)
+    rows = attendances.select_related(
+        "call__territory",
+        "call__rep",
+        "call__institution",
+        "customer__institution",
+        "customer__department",
+    ).order_by("call__date", "call__start_time", "call_id", "customer__name", "pk")
+    return [
+        {
+            "call": row.call,
+            "customer": row.customer,
+            "date": row.call.date,
+            "rep": row.call.rep,
+            "territory": row.call.territory,
+            "institution": row.customer.institution,
+            "attendees": None,
+            "klass": getattr(row, "klass", None),
+        }
+        for row in rows
+    ]
+
+
+ADOPTION_BEFORE_TRIAL = "before_trial"
+
+
+def adoption_drill(*, territories, period: Period, product, klass, stages):
+    """Exactly the customers behind one segment of the adoption analysis (see
+    adoption_by_product): the A or B customers (`klass`) of `product` among `territories`'
+    alignments on the period's first day whose latest stage recorded up to the period's end is
+    one of `stages` ("" for none recorded), each annotated `stage`. One query."""
+    start = period.start
+    aligned = Alignment.objects.in_force_on(start).filter(
+        customer=OuterRef("customer"),
+        territory__in=territories,
+        territory__team__products=OuterRef("product"),
+    )
+    latest = (
+        CallProduct.objects.filter(
+            product=OuterRef("product"),
+            call__attendances__customer=OuterRef("customer"),
+            call__territory__in=territories,
+            call__status=CallStatus.COMPLETED,
+            call__is_pim=False,
+            call__date__lte=period.end,
+        )
+        .exclude(adoption_stage="")
+        .order_by("-call__date", "-call__start_time", "-call__created_at")
+        .values("adoption_stage")[:1]
+    )
+    rows = (
+        ClassHistory.objects.on(start)
+        .filter(Exists(aligned), klass=klass, product=product)
+        .annotate(stage=Coalesce(Subquery(latest), Value("")))
+        .filter(stage__in=list(stages))
+        .select_related("customer__institution", "customer__department")
+        .order_by("customer__name", "pk")
+    )
+    customers = []
+    for row in rows:
+        customer = row.customer
+        customer.klass = row.klass
+        customer.badge = row.klass
+        customer.stage = row.stage
+        customers.append(customer)
+    return customers

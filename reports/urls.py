@@ -7,6 +7,8 @@ app_name = "reports"
 urlpatterns = [
     path("", dashboards.dashboard, name="dashboard"),
     path("targets/", dashboards.targets, name="targets"),
+    path("activity/", dashboards.activity, name="activity"),
+    path("adoption/", dashboards.adoption, name="adoption"),
     path("opportunity/", opportunity.opportunity, name="opportunity"),
     # Settings part: requirements, recompute now, exports.
     path("settings/requirements/", settings.requirements, name="requirements"),

@@ -4,20 +4,28 @@ read-only: the scope is `selectors.report_scope`, the figures `reports.figures`,
 snapshots with the time they were computed ("as of 04:11"). A GET writes nothing: a territory's
 missing or stale snapshot is asked of the workers (`services.territory_figures_refresh`)."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from calls.services import can_log_calls
 from core.periods import Period, month_of, parse, quarter_of
-from org.models import District, Region, Role, Territory
+from core.text import localized
+from customers.models import AdoptionStage
+from org.models import District, Product, Region, Role, Territory
 
 from .. import figures, selectors, services
+from ..exports import FORMATS, export_response
 from ..models import TargetClass
 
 CLASSES = TargetClass.values
@@ -55,6 +63,55 @@ def _switch(request, period: Period):
 
 def _cell(counts, requirement, period):
     return figures.class_figures(counts, requirement, period)
+
+
+def _with_links(cell, klass, scope_query, period):
+    """A class cell with the drill link of each of its figures, in one click, and the number of
+    rows each list has (`data-figure` on the page): the targets (`all_href`); the coverage
+    opens the targets not yet covered, or, when none is missing, the covered ones; the
+    frequency those below their calls per month, or, when none is, those at it."""
+    targets = cell["targets"]
+    cell["klass"] = klass
+    if not targets:
+        return cell
+    base = f"{reverse('reports:targets')}?{scope_query}&period={period.key}&klass={klass}"
+    cell["all_href"] = base
+    uncovered = targets - cell["covered"]
+    cell["coverage_link"] = (
+        (f"{base}&show=uncovered", uncovered, _("%(n)s not yet covered") % {"n": uncovered})
+        if uncovered
+        else (f"{base}&show=covered", cell["covered"], _("All covered"))
+    )
+    if cell["frequency"] is not None:
+        compliant = cell["frequency_compliant"] or 0
+        below = targets - compliant
+        cell["frequency_link"] = (
+            (f"{base}&show=below", below, _("%(n)s below their calls per month") % {"n": below})
+            if below
+            else (f"{base}&show=compliant", compliant, _("All at their calls per month"))
+        )
+    return cell
+
+
+def _activity_links(scope_query, period, activity):
+    """The drill links of a scope's activity figures: its completed calls (behind the call
+    rate) and its PIMs of the period."""
+    base = f"{reverse('reports:activity')}?{scope_query}&period={period.key}"
+    return {
+        "calls_href": f"{base}&show=calls",
+        "calls": (activity or {}).get("completed_calls") or 0,
+        "pims_href": f"{base}&show=pims",
+        "pims": (activity or {}).get("pim_count") or 0,
+    }
+
+
+def _pims_required(pims_per_week, field_days):
+    """The PIMs a scope owes in a period: its teams' PIMs per week for each five field days
+    (absences and a period still running owe less); None when nothing is required or there
+    is no field day to judge."""
+    if not pims_per_week or not field_days:
+        return None
+    return Decimal(pims_per_week) * field_days / 5
 
 
 def _freshness(territories, period, *, requested=False):
@@ -222,14 +279,20 @@ def _territory_page(request, territory, period):
     requirements = selectors.requirement_table(team)
     territories = Territory.objects.filter(pk=territory.pk)
     report = selectors.compliance_report(territories=territories, period=period, team=team)
+    scope_query = f"territory={territory.pk}"
     rows = []
     for row in report["rows"]:
         cell = _cell(row, requirements.get(row["klass"]), period)
-        cell["klass"] = row["klass"]
+        _with_links(cell, row["klass"], scope_query, period)
         cell["badge"] = "N" if row["klass"].startswith("N") else row["klass"]
         rows.append(cell)
     call_rate = report["call_rate"]
     pims_week = figures.pims_this_week(territory=territory)
+    links = _activity_links(scope_query, period, report)
+    links["week_pims_href"] = (
+        f"{reverse('reports:activity')}?{scope_query}&period={period.key}&show=pims&week=current"
+    )
+    pims_required = _pims_required(team.pims_per_week, report["field_days"])
     context.update(
         {
             "territories": list(
@@ -243,6 +306,11 @@ def _territory_page(request, territory, period):
             "call_rate_state": figures.state(call_rate, team.call_rate_target),
             "pims_week": pims_week,
             "pims_state": figures.state(pims_week, team.pims_per_week),
+            "links": links,
+            "pims_required": pims_required,
+            "pims_period_state": figures.state(
+                report["pim_count"] if pims_required is not None else None, pims_required
+            ),
             "missing": selectors.missing_visits(
                 territory=territory, period=period, requirements=requirements
             ),
@@ -294,24 +362,55 @@ def _district_page(request, district, period):
         requirements = tables[territory.team_id]
         act = activity.get(territory.pk) or {}
         rate = figures.call_rate(act.get("completed_calls"), act.get("field_days"))
+        query = f"territory={territory.pk}"
+        pims_required = _pims_required(territory.team.pims_per_week, act.get("field_days"))
         lines.append(
             {
                 "territory": territory,
                 "cells": [
-                    {**_cell(cells.get((territory.pk, k)), requirements.get(k), period), "klass": k}
+                    _with_links(
+                        _cell(cells.get((territory.pk, k)), requirements.get(k), period),
+                        k,
+                        query,
+                        period,
+                    )
                     for k in CLASSES
                 ],
                 "activity": act,
+                "links": _activity_links(query, period, act),
                 "call_rate": rate,
                 "call_rate_state": figures.state(rate, territory.team.call_rate_target),
+                "pims_state": figures.state(
+                    act.get("pim_count") if pims_required is not None else None, pims_required
+                ),
+                "pims_required": pims_required,
             }
         )
     teams = {t.team_id: t.team for t in territory_list}
     team = next(iter(teams.values())) if len(teams) == 1 else None
     report = selectors.compliance_report(territories=territories, period=period, team=team)
     requirements = tables[team.pk] if team else tables[None]
-    totals = [_cell(row, requirements.get(row["klass"]), period) for row in report["rows"]]
+    query = f"district={district.pk}"
+    totals = [
+        _with_links(_cell(row, requirements.get(row["klass"]), period), row["klass"], query, period)
+        for row in report["rows"]
+    ]
+    # The team's targets, weighted by field days where the district's reps belong to several
+    # teams: the calls and PIMs the team owes over the days it worked.
+    days = {t.pk: (activity.get(t.pk) or {}).get("field_days") or 0 for t in territory_list}
+    all_days = sum(days.values())
     target = team.call_rate_target if team else None
+    pims_required = None
+    if all_days:
+        if target is None:
+            target = round(
+                sum(Decimal(t.team.call_rate_target) * days[t.pk] for t in territory_list)
+                / all_days,
+                2,
+            )
+        owed = [_pims_required(t.team.pims_per_week, days[t.pk]) for t in territory_list]
+        if any(value is not None for value in owed):
+            pims_required = sum(value or 0 for value in owed)
     context.update(
         {
             "heads": HEADS,
@@ -319,6 +418,12 @@ def _district_page(request, district, period):
             "report": report,
             "totals": totals,
             "total_rate_state": figures.state(report["call_rate"], target),
+            "total_rate_target": target,
+            "total_links": _activity_links(query, period, report),
+            "total_pims_required": pims_required,
+            "total_pims_state": figures.state(
+                report["pim_count"] if pims_required is not None else None, pims_required
+            ),
             "freshness": _freshness(territories, period),
             "charts": _trend_charts(
                 territories=territories,
@@ -385,26 +490,114 @@ DRILL_TITLES = {
     "all": _lazy("Targets"),
     "uncovered": _lazy("Not yet covered"),
     "below": _lazy("Below their calls per month"),
+    "covered": _lazy("Covered"),
+    "compliant": _lazy("At their calls per month"),
 }
+
+
+def _drill_scope(request):
+    """The scope of a drill list: named in the URL (`territory=`, `district=` or `region=`,
+    within the user's scope, else 404); a rep may leave it out (their own territory)."""
+    named = any(request.GET.get(kind) for kind in selectors.SCOPE_KINDS)
+    if not named and not request.user.is_rep:
+        raise Http404
+    kind, scope = _scope(request)
+    if scope is None:
+        raise Http404
+    return kind, scope, selectors.scope_territories(request.user, **{kind: scope})
+
+
+def _scope_label(kind, scope):
+    if kind == "territory":
+        return f"{scope.rep or _('Vacant')} · {scope.name}"
+    return str(scope)
+
+
+def _back(request, kind, scope, period):
+    """The dashboard the drill came from."""
+    if request.user.is_rep:
+        return f"period={period.key}&territory={scope.pk}"
+    return f"{kind}={scope.pk}&period={period.key}"
+
+
+def _export_query(request):
+    query = request.GET.copy()
+    query.pop("format", None)
+    return query.urlencode()
+
+
+def _customer_columns(kind):
+    columns = [
+        ("name", _("Customer")),
+        ("institution", _("Institution")),
+        ("department", _("Department")),
+        ("klass", _("Class")),
+        ("call_count", _("Completed calls")),
+        ("required", _("Calls per month required")),
+    ]
+    if kind != "territory":
+        columns += [("territory", _("Territory")), ("rep", _("Rep"))]
+    return columns
+
+
+def _customer_rows(customers):
+    return [
+        {
+            "name": localized_str(customer),
+            "institution": localized_str(customer.institution),
+            "department": localized_str(customer.department),
+            "klass": customer.klass,
+            "call_count": getattr(customer, "call_count", None),
+            "required": getattr(customer, "required", None),
+            "stage": getattr(customer, "stage", None),
+            "territory": customer.territory.code if getattr(customer, "territory", None) else None,
+            "rep": localized_str(customer.territory.rep)
+            if getattr(customer, "territory", None)
+            else None,
+        }
+        for customer in customers
+    ]
+
+
+def localized_str(obj):
+    """An object's name in the active language ("" for none)."""
+    if obj is None:
+        return ""
+    if hasattr(obj, "display_name"):
+        return str(obj.display_name)
+    if hasattr(obj, "name_en"):
+        return localized(obj.name, obj.name_en)
+    return str(obj)
 
 
 @login_required
 def targets(request):
-    """The customers behind one figure of a territory's dashboard, exactly: the targets of a
-    class for the period (`show=all`), those not yet covered (`uncovered`) or those below their
-    calls per month (`below`). `?territory=` within the user's scope (a rep: their own; else
-    404), `klass=` one of A–D, N1–N3 (else 404)."""
+    """The customers behind one class figure of a territory's, district's or region's dashboard,
+    exactly (a district's figure lists the targets of each of its territories): the targets of a
+    class for the period (`show=all`), those covered or not yet (`covered`, `uncovered`), those
+    at or below their calls per month (`compliant`, `below`). `?territory=|district=|region=`
+    within the user's scope (a rep: their own territory, which they may leave out; else 404),
+    `klass=` one of A–D, N1–N3 (else 404); `format=csv|xlsx` downloads the rows."""
     period = _period(request)
     klass, show = request.GET.get("klass"), request.GET.get("show", "all")
-    if klass not in CLASSES or show not in selectors.DRILLS:
+    if klass not in CLASSES or show not in selectors.SCOPE_DRILLS:
         raise Http404
-    kind, territory = _scope(request)
-    if kind != "territory" or territory is None:
-        raise Http404
-    requirements = selectors.requirement_table(territory.team)
-    customers = selectors.target_drill(
-        territory=territory, period=period, klass=klass, show=show, requirements=requirements
+    kind, scope, territories = _drill_scope(request)
+    tables = selectors.requirement_tables({t.team_id for t in territories.only("team_id")})
+    customers = selectors.scope_target_drill(
+        territories=territories, period=period, klass=klass, show=show, tables=tables
     )
+    if request.GET.get("format") in FORMATS:
+        code = slugify(getattr(scope, "code", "") or "") or str(scope.pk)
+        return export_response(
+            _customer_rows(customers),
+            _customer_columns(kind),
+            f"targets-{code}-{period.key}-{klass}-{show}",
+            request.GET["format"],
+        )
+    team = scope.team if kind == "territory" else None
+    requirement = selectors.requirement_table(team).get(klass) if team else None
+    requirement = requirement or tables[None].get(klass)
     query = request.GET.copy()
     query.pop("show", None)
     return render(
@@ -412,16 +605,151 @@ def targets(request):
         "reports/targets.html",
         {
             "period": period,
-            "territory": territory,
+            "kind": kind,
+            "scope": scope,
+            "territory": scope if kind == "territory" else None,
+            "scope_label": _scope_label(kind, scope),
+            "back": _back(request, kind, scope, period),
             "klass": klass,
             "badge": "N" if klass.startswith("N") else klass,
             "show": show,
             "title": DRILL_TITLES[show],
             "customers": customers,
-            "requirement": requirements.get(klass),
-            "shows": [(key, DRILL_TITLES[key]) for key in selectors.DRILLS],
+            "requirement": requirement,
+            "shows": [(key, DRILL_TITLES[key]) for key in selectors.SCOPE_DRILLS],
             "query": query.urlencode(),
+            "export_query": _export_query(request),
             "can_drill_up": not request.user.is_rep,
             "can_log": can_log_calls(request.user),
+        },
+    )
+
+
+ACTIVITY_TITLES = {
+    "calls": _lazy("Completed calls"),
+    "pims": _lazy("Product information meetings"),
+    "one_to_one": _lazy("One-to-one calls"),
+    "invitations": _lazy("Meeting invitations"),
+}
+
+
+@login_required
+def activity(request):
+    """The calls behind an activity figure, exactly: `show=calls` the attendances at completed
+    calls (the call rate's completed calls), `pims` the completed meetings, `one_to_one` and
+    `invitations` (with `klass=` A–D, N1–N3 or `none`) the attendances the opportunity analysis
+    counts per class. For the period, or `week=current` (this Monday–Sunday: PIMs this week).
+    Scoped like the targets drill; `format=csv|xlsx` downloads the rows."""
+    period = _period(request)
+    show, klass = request.GET.get("show", "calls"), request.GET.get("klass")
+    if show not in selectors.ACTIVITY_DRILLS:
+        raise Http404
+    if show in ("one_to_one", "invitations") and klass not in (*CLASSES, "none"):
+        raise Http404
+    kind, scope, territories = _drill_scope(request)
+    start, end = period.start, period.end
+    week = request.GET.get("week") == "current"
+    if week:
+        today = timezone.localdate()
+        start = today - timedelta(days=today.weekday())
+        end = start + timedelta(days=6)
+    rows = selectors.activity_drill(
+        territories=territories, start=start, end=end, show=show, klass=klass
+    )
+    if request.GET.get("format") in FORMATS:
+        code = slugify(getattr(scope, "code", "") or "") or str(scope.pk)
+        columns = [
+            ("date", _("Date")),
+            ("territory", _("Territory")),
+            ("rep", _("Rep")),
+            ("customer", _("Customer")),
+            ("institution", _("Institution")),
+        ]
+        if show == "pims":
+            columns[3] = ("attendees", _("Attendees"))
+        export = [
+            {
+                "date": row["date"].isoformat(),
+                "territory": row["territory"].code,
+                "rep": localized_str(row["rep"]),
+                "customer": localized_str(row["customer"]) if row["customer"] else None,
+                "institution": localized_str(row["institution"]),
+                "attendees": row["attendees"],
+            }
+            for row in rows
+        ]
+        name = f"{show}-{code}-{'week' if week else period.key}"
+        return export_response(export, columns, name, request.GET["format"])
+    return render(
+        request,
+        "reports/activity.html",
+        {
+            "period": period,
+            "week": (start, end) if week else None,
+            "kind": kind,
+            "scope": scope,
+            "scope_label": _scope_label(kind, scope),
+            "back": _back(request, kind, scope, period),
+            "show": show,
+            "klass": klass,
+            "title": ACTIVITY_TITLES[show],
+            "rows": rows,
+            "export_query": _export_query(request),
+            "can_drill_up": not request.user.is_rep,
+        },
+    )
+
+
+@login_required
+def adoption(request):
+    """The customers behind one segment of the opportunity analysis's adoption bars, exactly:
+    the A or B customers (`klass=`) of a product (`product=` its code) whose latest stage is
+    `stage=` (a stage, `none` for not recorded, `before_trial` for all those not yet trying,
+    `all` for every one). Scoped like the targets drill; `format=csv|xlsx` downloads the rows."""
+    from .opportunity import BEFORE_TRIAL, STAGES
+
+    period = _period(request)
+    klass, stage = request.GET.get("klass"), request.GET.get("stage", "all")
+    product = Product.objects.filter(code=request.GET.get("product") or "").first()
+    if klass not in ("A", "B") or product is None:
+        raise Http404
+    labels = {"none": _("Not recorded"), **{k: str(v) for k, v in AdoptionStage.choices}}
+    if stage == "all":
+        stages, title = STAGES, _("A and B customers")
+    elif stage == selectors.ADOPTION_BEFORE_TRIAL:
+        stages, title = BEFORE_TRIAL, _("Not yet trying")
+    elif stage in labels:
+        stages, title = ["" if stage == "none" else stage], labels[stage]
+    else:
+        raise Http404
+    kind, scope, territories = _drill_scope(request)
+    customers = selectors.adoption_drill(
+        territories=territories, period=period, product=product, klass=klass, stages=stages
+    )
+    if request.GET.get("format") in FORMATS:
+        code = slugify(getattr(scope, "code", "") or "") or str(scope.pk)
+        rows = [
+            {**row, "stage": labels.get(c.stage or "none")}
+            for row, c in zip(_customer_rows(customers), customers, strict=True)
+        ]
+        columns = [*_customer_columns("territory")[:4], ("stage", _("Adoption stage"))]
+        name = f"adoption-{code}-{period.key}-{slugify(product.code)}-{klass}-{stage}"
+        return export_response(rows, columns, name, request.GET["format"])
+    for customer in customers:
+        customer.stage_label = labels.get(customer.stage or "none")
+    return render(
+        request,
+        "reports/adoption.html",
+        {
+            "period": period,
+            "kind": kind,
+            "scope": scope,
+            "scope_label": _scope_label(kind, scope),
+            "back": f"{kind}={scope.pk}&period={period.key}",
+            "product": product,
+            "klass": klass,
+            "title": title,
+            "customers": customers,
+            "export_query": _export_query(request),
         },
     )
