@@ -431,8 +431,9 @@ class MeasureViewSet(ScopedViewSet):
 
 
 class ThresholdViewSet(ScopedViewSet):
-    """Every user reads the thresholds; admins add them (the same product and day replace the
-    earlier values). A new threshold starts a reclassification job: `job`."""
+    """Every user reads the thresholds; admins add them. Each one is a new version (of one
+    product and day the latest is in force; earlier ones are kept unchanged). A new threshold
+    starts a reclassification job: `job`."""
 
     model = Threshold
     serializer_class = ThresholdSerializer

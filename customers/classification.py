@@ -61,6 +61,10 @@ def desired_classes_sql(scope):
                LEAD(t.valid_from) OVER (ORDER BY t.valid_from) AS until
         FROM customers_threshold t
         WHERE t.product_id = %(product)s
+          AND NOT EXISTS (
+              SELECT 1 FROM customers_threshold l
+              WHERE l.product_id = t.product_id AND l.valid_from = t.valid_from
+                AND (l.created_at > t.created_at OR (l.created_at = t.created_at AND l.id > t.id)))
     ),
     overrides AS (
         SELECT o.customer_id, o.valid_from, o.cleared_on, o.klass, o.reason, o.author_id,

@@ -508,13 +508,11 @@ class Threshold(SyncedModel):
     class Meta:
         verbose_name = _("threshold")
         verbose_name_plural = _("thresholds")
-        ordering = ["product", "-valid_from"]
+        # Thresholds are versions, never rewritten: a second one of the same product and day
+        # is a new row that supersedes the earlier (the latest `created_at` of a day wins).
+        ordering = ["product", "-valid_from", "-created_at"]
+        indexes = [models.Index(fields=["product", "valid_from"], name="threshold_product_day")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["product", "valid_from"],
-                name="threshold_unique_day",
-                violation_error_message=_("This product already has thresholds from this day."),
-            ),
             models.CheckConstraint(
                 condition=Q(potential_min__gte=0) & Q(support_min__gte=0),
                 name="threshold_not_negative",
@@ -689,6 +687,9 @@ class Reclassification(BatchJob):
         related_name="jobs",
     )
     changed = models.PositiveIntegerField(_("class history rows changed"), default=0)
+    # How many prescribers changed class on the threshold's day, recorded when the job finished:
+    # the job's page shows it for good (a later threshold of the same day does not change it).
+    moved = models.PositiveIntegerField(_("prescribers who changed class"), null=True, blank=True)
 
     status_counters = ("changed",)
 

@@ -179,7 +179,7 @@ def customer_classes(user, customer, day):
         }
         thresholds = {}
         for threshold in Threshold.objects.filter(valid_from__lte=day).order_by(
-            "product", "-valid_from"
+            "product", "-valid_from", "-created_at"
         ):
             thresholds.setdefault(threshold.product_id, threshold)
     else:
@@ -343,7 +343,7 @@ def threshold_on(*, product, day):
     """The threshold of `product` in force on `day`, or None."""
     return (
         Threshold.objects.filter(product=product, valid_from__lte=day)
-        .order_by("-valid_from")
+        .order_by("-valid_from", "-created_at")
         .first()
     )
 
@@ -369,7 +369,7 @@ def segmentation_products(day=None):
     (see segmentation_class_counts). Two queries whatever the number of products."""
     day = day or timezone.localdate()
     in_force = Threshold.objects.filter(product=OuterRef("pk"), valid_from__lte=day).order_by(
-        "-valid_from"
+        "-valid_from", "-created_at"
     )
     products = list(
         Product.objects.annotate(
@@ -451,9 +451,12 @@ def scatter_points(*, product, on, limit=3000):
 
 
 def threshold_versions(product):
-    """Every threshold of a product, newest `valid_from` first, with its author."""
+    """Every threshold of a product, newest `valid_from` first (of one day, the latest first),
+    with its author."""
     return (
-        Threshold.objects.filter(product=product).select_related("author").order_by("-valid_from")
+        Threshold.objects.filter(product=product)
+        .select_related("author")
+        .order_by("-valid_from", "-created_at")
     )
 
 

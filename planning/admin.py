@@ -2,10 +2,19 @@
 versions and the audit rows), scoped for non-superusers."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 
-from .models import JointCallProposal, Plan, PlanEvent, PlanMonth, PlanTarget, PlanVersion
+from .models import (
+    JointCallProposal,
+    Plan,
+    PlanEvent,
+    PlanMonth,
+    PlanningSettings,
+    PlanTarget,
+    PlanVersion,
+)
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -47,3 +56,12 @@ class JointCallProposalAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     list_filter = ("status",)
     search_fields = ("proposer__username", "proposer__name", "note")
     list_select_related = ("proposer", "call")
+
+
+@admin.register(PlanningSettings)
+class PlanningSettingsAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """One row, read-only here: admins change it on the Planning settings page (/plans/settings/),
+    through planning.services, which records who changed it."""
+
+    list_display = ("__str__", "capacity_floor")
+    search_fields = ("capacity_floor",)

@@ -13,7 +13,7 @@ import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,7 +24,7 @@ from customers.models import Customer
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Role
 
-from . import services
+from . import selectors, services
 from .models import Plan, PlanMonth, PlanStatus, PlanVersion
 
 QUARTER_HELP = gettext_lazy("A calendar quarter like 2026-Q4.")
@@ -55,6 +55,32 @@ class PlanVersionSerializer(serializers.ModelSerializer):
         fields = ("number", "approved_by", "approved_at", "snapshot")
 
 
+class PlanCapacitySerializer(serializers.Serializer):
+    """The plan's capacity at approval (Veeva Align): capacity = field days × call-rate target,
+    utilisation = planned calls ÷ capacity."""
+
+    field_days = serializers.IntegerField(
+        help_text=gettext_lazy("The rep's field days of the quarter (working days, not absent).")
+    )
+    call_rate_target = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        help_text=gettext_lazy("The team's target of completed calls per field day."),
+    )
+    capacity = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        help_text=gettext_lazy("Field days × call-rate target."),
+    )
+    planned_calls = serializers.IntegerField(
+        help_text=gettext_lazy("Σ planned calls per month of the focus customers × 3 months.")
+    )
+    utilisation = serializers.FloatField(
+        allow_null=True,
+        help_text=gettext_lazy("Planned calls ÷ capacity (1.0 = 100 %); null without capacity."),
+    )
+
+
 class PlanSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(
         required=False,
@@ -64,6 +90,12 @@ class PlanSerializer(serializers.ModelSerializer):
     targets = PlanTargetSerializer(many=True, required=False)
     months = PlanMonthSerializer(many=True, required=False)
     versions = PlanVersionSerializer(many=True, read_only=True)
+    capacity = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "Read-only, in the answers about one plan (GET plans/{id}/ and its actions); "
+            "null in lists and sync."
+        )
+    )
 
     class Meta:
         model = Plan
@@ -81,8 +113,15 @@ class PlanSerializer(serializers.ModelSerializer):
             "comment",
             "submitted_at",
             "versions",
+            "capacity",
         )
         read_only_fields = ("rep", "territory", "status", "comment", "submitted_at")
+
+    @extend_schema_field(PlanCapacitySerializer(allow_null=True))
+    def get_capacity(self, plan):
+        if not self.context.get("with_capacity"):
+            return None
+        return PlanCapacitySerializer(selectors.plan_capacity(plan, plan.targets.all())).data
 
     def to_representation(self, plan):
         data = super().to_representation(plan)
@@ -206,7 +245,7 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
     exists_message = gettext_lazy("A plan with this id exists already.")
     differs_message = gettext_lazy("A plan with this id exists already, with other content.")
     write_roles = frozenset({Role.REP})
-    select_related = ("territory",)
+    select_related = ("rep", "territory__team")
     prefetch_related = (
         "targets",
         Prefetch("months", queryset=PlanMonth.objects.prefetch_related("focus")),
@@ -217,6 +256,10 @@ class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
         if self.action in ("approve", "return_", "submit", "revise"):
             return [permissions.IsAuthenticated()]  # the services say who may
         return super().get_permissions()
+
+    def get_serializer_context(self):
+        # The capacity costs a few queries per plan: computed for one plan, not for lists.
+        return {**super().get_serializer_context(), "with_capacity": bool(self.detail)}
 
     def _fresh(self, pk):
         return self.get_serializer(self.get_queryset().get(pk=pk)).data

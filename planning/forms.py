@@ -39,6 +39,18 @@ class CommentForm(forms.Form):
     )
 
 
+class PlanningSettingsForm(forms.Form):
+    capacity_floor = forms.IntegerField(
+        label=_("Capacity floor (%)"),
+        help_text=_(
+            "Approving a plan warns when its planned calls are below this share of its capacity "
+            "(field days of the quarter × the team's call-rate target). From 0 to 100."
+        ),
+        error_messages={"invalid": _("The capacity floor is a percentage from 0 to 100.")},
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
+    )
+
+
 def _int_or_none(value):
     try:
         return int(value)

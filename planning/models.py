@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from calls.models import Call
 from core.models import SyncedModel
@@ -18,6 +19,45 @@ from customers.models import Customer
 from org.models import Role, ScopedQuerySet, Territory
 
 QUARTER_RE = r"^\d{4}-Q[1-4]$"
+
+
+class PlanningSettings(models.Model):
+    """The admin-set rules of planning (one row; `PlanningSettings.load()`), with their history:
+    `capacity_floor` is the utilisation (percent of the plan's capacity) below which the plan's
+    approval warns that the rep plans too few calls."""
+
+    capacity_floor = models.PositiveSmallIntegerField(
+        _("capacity floor (%)"),
+        default=60,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "Approving a plan warns when its planned calls are below this share of its capacity."
+        ),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("planning settings")
+        verbose_name_plural = _("planning settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity_floor__gte=0) & Q(capacity_floor__lte=100),
+                name="planning_settings_floor_0_100",
+                violation_error_message=_("The capacity floor is a percentage from 0 to 100."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("Planning settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a singleton
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
 
 
 class PlanStatus(models.TextChoices):

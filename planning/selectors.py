@@ -20,6 +20,7 @@ from core.periods import Period, month_of, parse, quarter_of
 from customers.models import Customer, target_class
 from customers.selectors import territory_klass
 from org.models import District, Role, Territory
+from org.selectors import field_days
 from reports.selectors import compliance_report, requirement_table
 
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     Plan,
     PlanEvent,
     PlanMonth,
+    PlanningSettings,
     PlanStatus,
     PlanTarget,
     PlanVersion,
@@ -138,6 +140,66 @@ def target_rows(plan, today=None):
         row.adherence = _ratio(min(row.completed, row.planned), row.planned)
         row.met = row.completed >= row.planned
     return rows
+
+
+def plan_capacity(plan, targets=None):
+    """The plan's capacity (Veeva Align; DOMAIN "plan's capacity"), shown at its approval:
+
+    - `field_days`: the rep's field days of the plan's quarter (`org.selectors.field_days`:
+      working days — weekdays minus holidays plus make-up days — without the rep's absences);
+    - `call_rate_target`: the territory team's completed calls per field day;
+    - `capacity` = field days × call-rate target: the calls the rep can make in the quarter;
+    - `planned_calls`: the plan's calls for the whole quarter, Σ over its focus customers of
+      planned calls per month × the quarter's 3 months (`targets`: the plan's targets already
+      read, else one query);
+    - `utilisation` = planned ÷ capacity (a share, None without capacity), with `over` (above
+      100 %) and `under` (below the admin-set `floor`, PlanningSettings.capacity_floor, a share).
+
+    Four queries, whatever the number of targets (fewer with `targets`)."""
+    period = parse(plan.quarter, "quarter")
+    days = field_days(plan.rep, period.start, period.end)
+    target = plan.territory.team.call_rate_target
+    capacity = days * target
+    if targets is None:
+        targets = PlanTarget.objects.filter(plan=plan).values_list("calls_per_month", flat=True)
+    else:
+        targets = [t.calls_per_month for t in targets]
+    planned = sum(targets) * len(period.months)
+    utilisation = round(planned / capacity, 4) if capacity else None
+    floor = PlanningSettings.load().capacity_floor / 100
+    return {
+        "field_days": days,
+        "call_rate_target": target,
+        "capacity": capacity,
+        "planned_calls": planned,
+        "utilisation": utilisation,
+        "floor": floor,
+        "over": utilisation is not None and utilisation > 1,
+        "under": utilisation is not None and utilisation < floor,
+    }
+
+
+def planning_settings_changes(limit=50):
+    """The changes of the planning settings, newest first: `when`, `who`, `old` (None for the
+    first record) and `new` capacity floor. One query."""
+    History = PlanningSettings.history.model
+    records = list(
+        History.objects.select_related("history_user").order_by("history_date", "history_id")
+    )
+    entries = []
+    previous = None
+    for record in records:
+        if previous is None or previous.capacity_floor != record.capacity_floor:
+            entries.append(
+                {
+                    "when": record.history_date,
+                    "who": record.history_user,
+                    "old": previous.capacity_floor if previous is not None else None,
+                    "new": record.capacity_floor,
+                }
+            )
+        previous = record
+    return entries[::-1][:limit]
 
 
 def customer_plans(user, customer, limit=8):

@@ -6,6 +6,7 @@ app_name = "planning"  # the navigation's "Plans" entry (org.context_processors)
 urlpatterns = [
     path("", views.plan_list, name="list"),
     path("new/", views.plan_new, name="new"),
+    path("settings/", views.planning_settings, name="settings"),
     path("week/", views.week, name="week"),
     path("week/<uuid:pk>/remove/", views.week_remove, name="week_remove"),
     path("joint/<uuid:pk>/", views.joint_propose, name="joint_propose"),

@@ -24,8 +24,14 @@ from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 
 from . import selectors, services
-from .forms import CommentForm, PlanTextForm, month_from_post, targets_from_post
-from .models import JointCallProposal, PlanStatus
+from .forms import (
+    CommentForm,
+    PlanningSettingsForm,
+    PlanTextForm,
+    month_from_post,
+    targets_from_post,
+)
+from .models import JointCallProposal, PlanningSettings, PlanStatus
 
 
 def _error_text(error):
@@ -92,13 +98,15 @@ def plan_new(request):
     return redirect("planning:edit", pk=plan.pk)
 
 
-@login_required
-def plan_detail(request, pk):
+def _detail(request, plan, comment_form=None, status=200):
+    """The plan page; for a manager deciding a submitted plan, the review in two columns with
+    the decision box (and the plan's capacity) beside it. `comment_form`: the decision posted
+    with errors, shown next to its field (status 400)."""
     user = request.user
-    plan = selectors.plan_get(user, pk)
     rows = selectors.target_rows(plan)
     version, changes = selectors.diff_to_last_approved(plan)
     owner = plan.rep_id == user.pk
+    can_decide = plan.status == PlanStatus.SUBMITTED and services.can_decide(user, plan)
     return render(
         request,
         "planning/plan_detail.html",
@@ -111,14 +119,21 @@ def plan_detail(request, pk):
             "version": version,
             "changes": changes if plan.status != PlanStatus.APPROVED else None,
             "owner": owner,
-            "can_decide": plan.status == PlanStatus.SUBMITTED and services.can_decide(user, plan),
+            "can_decide": can_decide,
+            "capacity": selectors.plan_capacity(plan, rows) if can_decide else None,
             "returned": selectors.latest_return(plan)
             if plan.status == PlanStatus.RETURNED
             else None,
-            "comment_form": CommentForm(),
+            "comment_form": comment_form or CommentForm(),
             "this_month": month_of(timezone.localdate()).key,
         },
+        status=status,
     )
+
+
+@login_required
+def plan_detail(request, pk):
+    return _detail(request, selectors.plan_get(request.user, pk))
 
 
 @login_required
@@ -244,13 +259,19 @@ def plan_transition(request, pk, action):
     plan = selectors.plan_get(request.user, pk)
     run, with_comment, done = TRANSITIONS[action]
     kwargs = {"by": request.user, "plan": plan}
+    form = None
     if with_comment:
         form = CommentForm(request.POST)
-        form.is_valid()
-        kwargs["comment"] = form.cleaned_data.get("comment", "")
+        if not form.is_valid():  # e.g. too long: shown next to the field, nothing written
+            return _detail(request, plan, comment_form=form, status=400)
+        kwargs["comment"] = form.cleaned_data["comment"]
     try:
         run(**kwargs)
     except ValidationError as error:
+        errors = getattr(error, "message_dict", {})
+        if form is not None and "comment" in errors:
+            form.add_error("comment", errors["comment"])
+            return _detail(request, plan, comment_form=form, status=400)
         messages.error(request, _error_text(error))
     except Conflict as error:
         messages.error(request, error.message)
@@ -261,6 +282,38 @@ def plan_transition(request, pk, action):
         if action in ("approve", "return"):
             return redirect("planning:list")
     return redirect("planning:detail", pk=plan.pk)
+
+
+# --- the planning settings (admins) ---------------------------------------------------------
+
+
+@login_required
+def planning_settings(request):
+    """The capacity floor a plan's approval warns below, and its history (who, when, old →
+    new). Admins only (403 for others)."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    current = PlanningSettings.load()
+    form = PlanningSettingsForm(
+        request.POST or None, initial={"capacity_floor": current.capacity_floor}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.planning_settings_save(
+                by=request.user, capacity_floor=form.cleaned_data["capacity_floor"]
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Planning settings saved."))
+            return redirect("planning:settings")
+    return render(
+        request,
+        "planning/settings.html",
+        {"form": form, "changes": selectors.planning_settings_changes()},
+        status=400 if form.is_bound else 200,
+    )
 
 
 # --- the weekly itinerary -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from org.models import Product, Role, User
 
 from ..classification import batch_bounds, classify
 from ..models import Customer, Measure, Reclassification, Threshold
+from ..selectors import threshold_moved_count
 from ..tasks import reclassify
 
 RECLASSIFICATION_BATCH = 50_000
@@ -68,18 +69,22 @@ def measure_save(
 def threshold_save(
     *, by: User, product: Product, potential_min, support_min, valid_from=None, reason=""
 ) -> Threshold:
-    """New thresholds of a product from `valid_from` (default today; the same day replaces the
-    earlier values). Reclassifying every customer of the product runs as a job after commit:
-    `threshold.job` is it."""
+    """New thresholds of a product from `valid_from` (default today). Always a new version: an
+    earlier threshold of the same day is superseded (the latest of a day is in force), never
+    rewritten, so its job's page keeps showing what it applied. Reclassifying every customer of
+    the product runs as a new job after commit: `threshold.job` is it."""
     if not can_edit_segmentation(by):
         raise PermissionDenied
     _check_amounts(potential_min=potential_min, support_min=support_min)
     valid_from = valid_from or timezone.localdate()
-    threshold = Threshold.objects.select_for_update().filter(
-        product=product, valid_from=valid_from
-    ).first() or Threshold(product=product, valid_from=valid_from)
-    threshold.potential_min, threshold.support_min = potential_min, support_min
-    threshold.reason, threshold.author = reason, by
+    threshold = Threshold(
+        product=product,
+        valid_from=valid_from,
+        potential_min=potential_min,
+        support_min=support_min,
+        reason=reason,
+        author=by,
+    )
     threshold.full_clean(validate_unique=False)
     threshold.save()
     threshold.job = reclassification_start(by=by, product=product, threshold=threshold)
@@ -115,8 +120,12 @@ def reclassification_run(*, job_id) -> Reclassification:
             status=JobStatus.FAILED, error=str(error), finished_at=timezone.now()
         )
         raise
+    moved = None
+    if job.threshold_id:
+        threshold = Threshold.objects.filter(pk=job.threshold_id).first()
+        moved = threshold_moved_count(threshold) if threshold else None
     Reclassification.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE, finished_at=timezone.now()
+        status=JobStatus.DONE, finished_at=timezone.now(), moved=moved
     )
     job.refresh_from_db()
     return job

@@ -323,7 +323,10 @@ def segmentation_job(request, pk):
         "customers/segmentation_job.html",
         {
             "job": job,
-            "moved": (
+            # Recorded when the job finished; jobs finished before it was recorded count now.
+            "moved": job.moved
+            if job.moved is not None
+            else (
                 selectors.threshold_moved_count(job.threshold)
                 if job.status == JobStatus.DONE and job.threshold
                 else None

@@ -5,7 +5,8 @@
 - `targets`: the plan's focus customers and the monthly update, and their pre-fill;
 - `weeks`: the weekly itinerary (planned calls through calls.services);
 - `joint`: joint-call proposals;
-- `permissions`: who may plan and who decides.
+- `permissions`: who may plan and who decides;
+- `settings`: the planning settings (the capacity floor), admins only.
 
 States: draft → submitted → approved, or submitted → returned → (edited) → submitted …; an
 approved plan is read-only until `plan_revise` takes it back to draft (the approved version is
@@ -31,6 +32,7 @@ from .plans import (
     plan_submit,
     plan_update,
 )
+from .settings import planning_settings_save
 from .targets import PREFILL_CLASSES, PREFILL_LIMIT, class_targets, default_targets, rep_territory
 from .weeks import customers_by_ids, itinerary_add, itinerary_remove
 
@@ -54,5 +56,6 @@ __all__ = [
     "plan_revise",
     "plan_submit",
     "plan_update",
+    "planning_settings_save",
     "rep_territory",
 ]
