@@ -29,7 +29,7 @@ from core.ids import uuid_or_404
 from core.periods import Period, month_of
 from customers.models import Alignment, ClassHistory, Customer, target_class
 from customers.selectors import territory_klass
-from org.models import District, Region, Role, Territory
+from org.models import District, Region, Role, Team, Territory
 
 from . import figures
 from .models import ActivitySnapshot, ClassSnapshot, Requirement, TargetClass
@@ -517,6 +517,59 @@ def snapshot_time(territory, period: Period):
     return ActivitySnapshot.objects.filter(territory=territory, period=period.key).aggregate(
         at=Max("computed_at")
     )["at"]
+
+
+def product_rollup(*, territories, period: Period, classes=("A", "B")):
+    """Per product promoted by the teams of `territories`: the teams (by code), how many of the
+    territories carry it, the targets and covered of `classes` summed from the snapshots of the
+    territories whose team promotes it, and the completed calls of these territories in the
+    period that discussed it. [{product, teams, territories, targets, covered, calls}] by product
+    code. Four queries, whatever the number of districts and reps."""
+    by_team = {
+        row["territory__team"]: row
+        for row in ClassSnapshot.objects.filter(
+            period=period.key, territory__in=territories, klass__in=classes
+        )
+        .values("territory__team")
+        .annotate(targets=Sum("targets"), covered=Sum("covered"))
+    }
+    territory_counts = {
+        row["team"]: row["n"]
+        for row in territories.order_by().values("team").annotate(n=Count("pk"))
+    }
+    calls = {
+        row["product"]: row["n"]
+        for row in CallProduct.objects.filter(
+            call__territory__in=territories,
+            call__status=CallStatus.COMPLETED,
+            call__date__range=(period.start, period.end),
+        )
+        .order_by()
+        .values("product")
+        .annotate(n=Count("call", distinct=True))
+    }
+    links = Team.products.through.objects.filter(team__in=list(territory_counts)).select_related(
+        "product", "team"
+    )
+    rows = {}
+    for link in sorted(links, key=lambda x: (x.product.code, x.team.code)):
+        row = rows.setdefault(
+            link.product_id,
+            {
+                "product": link.product,
+                "teams": [],
+                "territories": 0,
+                "targets": 0,
+                "covered": 0,
+                "calls": calls.get(link.product_id, 0),
+            },
+        )
+        counts = by_team.get(link.team_id) or {}
+        row["teams"].append(link.team)
+        row["territories"] += territory_counts.get(link.team_id, 0)
+        row["targets"] += counts.get("targets") or 0
+        row["covered"] += counts.get("covered") or 0
+    return list(rows.values())
 
 
 # Settings part: the requirements page.
