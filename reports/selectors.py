@@ -522,9 +522,8 @@ def snapshot_time(territory, period: Period):
 def product_rollup(*, territories, period: Period, classes=("A", "B")):
     """Per product promoted by the teams of `territories`: the teams (by code), how many of the
     territories carry it, the targets and covered of `classes` summed from the snapshots of the
-    territories whose team promotes it, and the completed calls of these territories in the
-    period that discussed it. [{product, teams, territories, targets, covered, calls}] by product
-    code. Four queries, whatever the number of districts and reps."""
+    territories whose team promotes it (snapshots only). [{product, teams, territories, targets,
+    covered}] by product code. Three queries, whatever the number of districts and reps."""
     by_team = {
         row["territory__team"]: row
         for row in ClassSnapshot.objects.filter(
@@ -536,17 +535,6 @@ def product_rollup(*, territories, period: Period, classes=("A", "B")):
     territory_counts = {
         row["team"]: row["n"]
         for row in territories.order_by().values("team").annotate(n=Count("pk"))
-    }
-    calls = {
-        row["product"]: row["n"]
-        for row in CallProduct.objects.filter(
-            call__territory__in=territories,
-            call__status=CallStatus.COMPLETED,
-            call__date__range=(period.start, period.end),
-        )
-        .order_by()
-        .values("product")
-        .annotate(n=Count("call", distinct=True))
     }
     links = Team.products.through.objects.filter(team__in=list(territory_counts)).select_related(
         "product", "team"
@@ -561,7 +549,6 @@ def product_rollup(*, territories, period: Period, classes=("A", "B")):
                 "territories": 0,
                 "targets": 0,
                 "covered": 0,
-                "calls": calls.get(link.product_id, 0),
             },
         )
         counts = by_team.get(link.team_id) or {}

@@ -458,8 +458,8 @@ def _region_teams(*, territories, teams, tables, period):
 def _region_products(*, territories, territory_list, period):
     """Per product the region's teams promote: the teams, the A/B coverage of the territories
     promoting it (their snapshots: a territory's class is its highest over its team's products,
-    so coverage per product is the coverage of the territories that carry it) and the completed
-    calls that discussed it in the period. Three queries."""
+    so coverage per product is the coverage of the territories that carry it). Snapshots only:
+    three queries."""
     rows = selectors.product_rollup(territories=territories, period=period)
     return [
         {
