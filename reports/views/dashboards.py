@@ -440,6 +440,9 @@ def _district_page(request, district, period):
 
 
 def _region_page(request, region, period):
+    """The regional roll-up at a desk: districts, teams (each against its own requirements) and
+    products, six-month trends, and every rep of the region ranked worst first. Snapshots only
+    (no recompute here); query count flat in the number of districts and reps."""
     user = request.user
     context = {"period": period, "switch": _switch(request, period), "region": region}
     if region is not None:
@@ -447,29 +450,44 @@ def _region_page(request, region, period):
     if region is None:
         return render(request, "reports/region.html", context)
     territories = Territory.objects.for_user(user).filter(district__region=region)
+    territory_list = list(
+        territories.select_related("rep", "team", "district").order_by("district__code", "code")
+    )
     districts = list(
         District.objects.for_user(user).filter(region=region).select_related("dm").order_by("code")
     )
-    requirements = selectors.requirement_table(None)
+    teams = {t.team_id: t.team for t in territory_list}
+    tables = selectors.requirement_tables(set(teams))
+    requirements = tables[None]
     cells = selectors.class_cells(
         territories=territories, period=period, group_by="territory__district"
     )
     activity = selectors.activity_cells(
         territories=territories, period=period, group_by="territory__district"
     )
+    district_teams = {}
+    for territory in territory_list:
+        district_teams.setdefault(territory.district_id, set()).add(territory.team_id)
     lines = []
     for district in districts:
         act = activity.get(district.pk) or {}
+        own = district_teams.get(district.pk, set())
+        team = teams[next(iter(own))] if len(own) == 1 else None
+        table = tables[team.pk] if team else requirements
+        rate = figures.call_rate(act.get("completed_calls"), act.get("field_days"))
         lines.append(
             {
                 "district": district,
                 "cells": [
-                    _cell(cells.get((district.pk, k)), requirements.get(k), period) for k in CLASSES
+                    _cell(cells.get((district.pk, k)), table.get(k), period) for k in CLASSES
                 ],
                 "activity": act,
-                "call_rate": figures.call_rate(act.get("completed_calls"), act.get("field_days")),
+                "call_rate": rate,
+                "call_rate_state": figures.state(rate, team.call_rate_target if team else None),
             }
         )
+    team = next(iter(teams.values())) if len(teams) == 1 else None
+    target = team.call_rate_target if team else None
     report = selectors.compliance_report(territories=territories, period=period)
     context.update(
         {
@@ -479,11 +497,154 @@ def _region_page(request, region, period):
             "totals": [
                 _cell(row, requirements.get(row["klass"]), period) for row in report["rows"]
             ],
+            "total_rate_state": figures.state(report["call_rate"], target),
             "freshness": _freshness(territories, period),
             "regions": list(Region.objects.for_user(user).order_by("code")),
+            "charts": _trend_charts(
+                territories=territories,
+                period=period,
+                requirements=tables[team.pk] if team else requirements,
+                call_rate_target=target,
+            ),
+            "team_lines": _region_teams(
+                territories=territories, teams=teams, tables=tables, period=period
+            ),
+            "products": _region_products(
+                territories=territories, territory_list=territory_list, period=period
+            ),
+            **_region_reps(
+                request,
+                territories=territories,
+                territory_list=territory_list,
+                tables=tables,
+                period=period,
+            ),
         }
     )
     return render(request, "reports/region.html", context)
+
+
+AB = ("A", "B")
+
+
+def _ab_figures(counts, table, period):
+    """The A and B cells of a row: {"A": class_figures, "B": class_figures}."""
+    return {k: {**_cell(counts.get(k), table.get(k), period), "klass": k} for k in AB}
+
+
+def _region_teams(*, territories, teams, tables, period):
+    """One line per team of the region (ONC, CV…): its A/B figures against the team's own
+    requirements, call rate against the team's target, PIMs. Two queries."""
+    cells = selectors.class_cells(
+        territories=territories, period=period, group_by="territory__team"
+    )
+    activity = selectors.activity_cells(
+        territories=territories, period=period, group_by="territory__team"
+    )
+    lines = []
+    for team in sorted(teams.values(), key=lambda t: t.code):
+        act = activity.get(team.pk) or {}
+        rate = figures.call_rate(act.get("completed_calls"), act.get("field_days"))
+        counts = {k: cells.get((team.pk, k)) for k in AB}
+        lines.append(
+            {
+                "team": team,
+                "ab": _ab_figures(counts, tables[team.pk], period),
+                "activity": act,
+                "call_rate": rate,
+                "call_rate_target": team.call_rate_target,
+                "call_rate_state": figures.state(rate, team.call_rate_target),
+            }
+        )
+    return lines
+
+
+def _region_products(*, territories, territory_list, period):
+    """Per product the region's teams promote: the teams, the A/B coverage of the territories
+    promoting it (their snapshots: a territory's class is its highest over its team's products,
+    so coverage per product is the coverage of the territories that carry it). Snapshots only:
+    three queries."""
+    rows = selectors.product_rollup(territories=territories, period=period)
+    return [
+        {
+            **row,
+            "coverage": _cell({"targets": row["targets"], "covered": row["covered"]}, None, period),
+        }
+        for row in rows
+    ]
+
+
+REP_SORTS = {
+    "rep": lambda r: (r["rep_name"], r["territory"].code),
+    "district": lambda r: (r["territory"].district.code, r["territory"].code),
+    "team": lambda r: (r["territory"].team.code, r["territory"].code),
+    "call_rate": lambda r: (r["call_rate_gap"] is None, r["call_rate_gap"] or 0),
+    "a_cov": lambda r: _share_key(r["ab"]["A"]["coverage"]),
+    "a_freq": lambda r: _share_key(r["ab"]["A"]["frequency"]),
+    "b_cov": lambda r: _share_key(r["ab"]["B"]["coverage"]),
+    "b_freq": lambda r: _share_key(r["ab"]["B"]["frequency"]),
+    "pims": lambda r: r["activity"].get("pim_count") or 0,
+}
+
+
+def _person(user):
+    return (localized(user.name, user.name_en) or str(user)) if user else ""
+
+
+def _share_key(value):
+    return (value is None, float(value or 0))
+
+
+def _worst_key(row):
+    """Worst first: the most figures below their requirement, then the furthest below its call
+    rate target, then by name."""
+    return (
+        -row["unmet"],
+        row["call_rate_gap"] if row["call_rate_gap"] is not None else 9,
+        row["rep_name"],
+    )
+
+
+def _region_reps(request, *, territories, territory_list, tables, period):
+    """Every rep (territory) of the region, ranked worst first by default; `?sort=` one of
+    REP_SORTS (a leading "-" reverses), `?team=` one team only. Two queries."""
+    cells = selectors.class_cells(territories=territories, period=period)
+    activity = selectors.activity_cells(territories=territories, period=period)
+    team_filter = request.GET.get("team")
+    rows = []
+    for territory in territory_list:
+        if team_filter and str(territory.team_id) != team_filter:
+            continue
+        table = tables[territory.team_id]
+        act = activity.get(territory.pk) or {}
+        rate = figures.call_rate(act.get("completed_calls"), act.get("field_days"))
+        target = territory.team.call_rate_target
+        ab = _ab_figures({k: cells.get((territory.pk, k)) for k in AB}, table, period)
+        states = [ab[k]["coverage_state"] for k in AB] + [ab[k]["frequency_state"] for k in AB]
+        states.append(figures.state(rate, target))
+        rows.append(
+            {
+                "territory": territory,
+                "rep_name": _person(territory.rep),
+                "ab": ab,
+                "activity": act,
+                "call_rate": rate,
+                "call_rate_target": target,
+                "call_rate_state": figures.state(rate, target),
+                "call_rate_gap": float(rate / target) if rate is not None and target else None,
+                "unmet": states.count("unmet"),
+            }
+        )
+    sort = request.GET.get("sort", "")
+    key = REP_SORTS.get(sort.lstrip("-"))
+    rows.sort(key=key or _worst_key, reverse=bool(key) and sort.startswith("-"))
+    query = request.GET.copy()
+    query.pop("sort", None)
+    base = query.urlencode()
+    sorts = {
+        name: f"?{base}&sort={'-' if sort == name else ''}{name}#reps" for name in [*REP_SORTS, ""]
+    }
+    return {"rep_rows": rows, "rep_sort": sort, "rep_sorts": sorts, "team_filter": team_filter}
 
 
 DRILL_TITLES = {

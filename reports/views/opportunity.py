@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.text import localized
 from customers.models import AdoptionStage
 
 from .. import figures, selectors
@@ -27,6 +28,42 @@ def _width(share):
     return max(round(float(share) * 100, 1), 0.5)
 
 
+def _below(share, target):
+    """Whether a class's share of the calls or invitations is below its share of the targets
+    (no share at all is 0 %, below any target share)."""
+    return target is not None and float(share or 0) < float(target)
+
+
+def insight(row):
+    """The sentence of an under-served class: "only" goes with the share(s) below the class's
+    share of the targets, never with one at or above it (33 % of the calls for 32 % of the
+    targets is no "only")."""
+    values = {
+        "klass": row["klass"],
+        "targets": figures.percent(row["target_share"]),
+        "calls": figures.percent(row["call_share"] or 0),
+        "invitations": figures.percent(row["invitation_share"] or 0),
+    }
+    calls = _below(row["call_share"], row["target_share"])
+    invitations = _below(row["invitation_share"], row["target_share"])
+    if calls and not invitations:
+        text = _(
+            "Class %(klass)s customers are %(targets)s of the targets but get only %(calls)s "
+            "of the calls (and %(invitations)s of the meeting invitations)."
+        )
+    elif invitations and not calls:
+        text = _(
+            "Class %(klass)s customers are %(targets)s of the targets and get %(calls)s of the "
+            "calls, but only %(invitations)s of the meeting invitations."
+        )
+    else:
+        text = _(
+            "Class %(klass)s customers are %(targets)s of the targets but get %(calls)s of the "
+            "calls and %(invitations)s of the meeting invitations."
+        )
+    return text % values
+
+
 def _effort_rows(rows):
     for row in rows:
         row["badge"] = (row["klass"] or "")[:1] if row["klass"] else None
@@ -39,6 +76,7 @@ def _effort_rows(rows):
             if target and row["call_share"] is not None
             else None
         )
+        row["insight"] = insight(row) if row["under_served"] else None
     return rows
 
 
@@ -52,7 +90,7 @@ def _adoption_table(rows):
         line = lines.setdefault(
             key,
             {
-                "product": row["product__name"],
+                "product": localized(row["product__name"], row.get("product__name_en")),
                 "code": row["product__code"],
                 "klass": row["klass"],
                 "counts": dict.fromkeys(STAGES, 0),
