@@ -11,7 +11,7 @@ NAVIGATION = [
     ("planning:list", _("Plans"), "all"),
     ("reports:dashboard", _("Reports"), "all"),
     ("customers:segmentation", _("Segmentation"), "admin"),
-    ("reports:requirements", _("Settings"), "admin"),
+    ("settings", _("Settings"), "admin"),
     ("notifications:rules", _("Reminders"), "admin"),
     ("admin:index", _("Admin"), "admin"),
 ]
