@@ -4,7 +4,7 @@
 
 `changes(records, ...)` reads the historical records of a queryset (one record or many) in a
 fixed number of queries whatever their number: the users selected, the many-to-many fields
-(`HistoricalRecords(m2m_fields=...)`) prefetched, the related names read in one query per
+(`HistoricalRecords(m2m_fields=...)`) read in one query each, the related names read in one query per
 related model. Each version is compared with the previous version of the same record, in
 memory.
 """
@@ -95,7 +95,6 @@ def changes(
     versions = list(
         records.model.objects.filter(**{f"{pk_name}__in": objects})
         .select_related("history_user")
-        .prefetch_related(*m2m)
         .order_by(pk_name, "history_date", "history_id")
     )
     # The names of the related rows, one query per related model.
@@ -110,10 +109,15 @@ def changes(
         m2m_field = model._meta.get_field(name)
         target = m2m_field.related_model
         column = m2m_field.m2m_reverse_field_name()
-        for v in versions:
-            m2m_values[(v.history_id, name)] = frozenset(
-                getattr(row, f"{column}_id") for row in getattr(v, name).all()
-            )
+        # The rows of the many-to-many at each version (simple-history's m2m history model).
+        m2m_model = getattr(records.model, name).model
+        at_version: dict = {v.history_id: set() for v in versions}
+        for history_id, pk in m2m_model.objects.filter(history_id__in=list(at_version)).values_list(
+            "history_id", f"{column}_id"
+        ):
+            at_version[history_id].add(pk)
+        for history_id, pks in at_version.items():
+            m2m_values[(history_id, name)] = frozenset(pks)
         wanted.setdefault(target, set()).update(
             pk for (_hid, n), pks in m2m_values.items() if n == name for pk in pks
         )

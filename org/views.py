@@ -6,7 +6,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.concurrency import Stale
@@ -66,43 +66,49 @@ def _admin_only(request):
 SETTINGS_PAGES = [
     (
         "calls:catalogue",
-        _lazy("Catalogue"),
-        _lazy("Key messages, materials and samples per product, and the teams they are for."),
+        gettext_lazy("Catalogue"),
+        gettext_lazy(
+            "Key messages, materials and samples per product, and the teams they are for."
+        ),
     ),
     (
         "team_targets",
-        _lazy("Team targets"),
-        _lazy("Call-rate target and PIMs per week of each team."),
+        gettext_lazy("Team targets"),
+        gettext_lazy("Call-rate target and PIMs per week of each team."),
     ),
     (
         "calls:settings",
-        _lazy("Call settings"),
-        _lazy("Grace period, backdating limit and the sample limit per customer and quarter."),
+        gettext_lazy("Call settings"),
+        gettext_lazy(
+            "Grace period, backdating limit and the sample limit per customer and quarter."
+        ),
     ),
     (
         "reports:requirements",
-        _lazy("Requirements"),
-        _lazy("Coverage and call frequency required per class, per team; recompute the figures."),
+        gettext_lazy("Requirements"),
+        gettext_lazy(
+            "Coverage and call frequency required per class, per team; recompute the figures."
+        ),
     ),
     (
         "customers:segmentation",
-        _lazy("Segmentation"),
-        _lazy("Thresholds of the classes per product, reclassification jobs."),
+        gettext_lazy("Segmentation"),
+        gettext_lazy("Thresholds of the classes per product, reclassification jobs."),
     ),
     (
         "customers:measure_import",
-        _lazy("Import measures"),
-        _lazy("Potential and support of the prescribers from a spreadsheet."),
+        gettext_lazy("Import measures"),
+        gettext_lazy("Potential and support of the prescribers from a spreadsheet."),
     ),
     (
         "notifications:rules",
-        _lazy("Reminders"),
-        _lazy("Reminder rules and the notifications they send."),
+        gettext_lazy("Reminders"),
+        gettext_lazy("Reminder rules and the notifications they send."),
     ),
     (
         "admin:index",
-        _lazy("Django admin"),
-        _lazy("Users, organisation, territories and every other record."),
+        gettext_lazy("Django admin"),
+        gettext_lazy("Users, organisation, territories and every other record."),
     ),
 ]
 

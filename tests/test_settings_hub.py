@@ -88,7 +88,7 @@ def test_out_of_range_targets_are_refused_next_to_their_field(
     team = world.tx.team
     response = post_targets(world_admin_client, team, **{field: value})
     assert response.status_code == 400
-    form = [row["form"] for row in response.context["rows"] if row["team"] == team][0]
+    form = next(row["form"] for row in response.context["rows"] if row["team"] == team)
     assert form.errors[field] == [message]
     team.refresh_from_db()
     assert team.call_rate_target == 10 and team.pims_per_week == 1
@@ -99,7 +99,7 @@ def test_range_errors_are_translated(world, world_admin_client):
     world.admin.language = "zh-hans"
     world.admin.save()
     response = post_targets(world_admin_client, team, call_rate_target="60")
-    form = [row["form"] for row in response.context["rows"] if row["team"] == team][0]
+    form = next(row["form"] for row in response.context["rows"] if row["team"] == team)
     assert form.errors["call_rate_target"] == ["请输入 0 到 50 之间的拜访率目标。"]
 
 
@@ -112,7 +112,7 @@ def test_a_second_admin_saving_from_an_old_page_is_told_and_nothing_is_lost(
     team.version = read  # the second admin's page was read before that save
     response = post_targets(world_admin_client, team, call_rate_target="15")
     assert response.status_code == 400
-    form = [row["form"] for row in response.context["rows"] if row["team"] == team][0]
+    form = next(row["form"] for row in response.context["rows"] if row["team"] == team)
     assert "changed this team’s targets meanwhile" in form.non_field_errors()[0]
     team.refresh_from_db()
     assert team.call_rate_target == 9

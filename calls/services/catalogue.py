@@ -73,9 +73,8 @@ def key_message_save(
     errors = {}
     if not key_message.text and not key_message.text_en:
         errors["text"] = [_("Give the key message in Chinese or in English.")]
-        key_message.text = key_message.text or "-"  # the rest is still checked
     try:
-        key_message.full_clean()
+        key_message.full_clean(exclude=["text"])  # one of the two languages is enough
     except ValidationError as error:
         errors = {**error.message_dict, **errors}
     if errors:
@@ -116,11 +115,12 @@ def material_save(
     errors = {}
     if not material.name and not material.name_en:
         errors["name"] = [_("Give a Chinese or an English name.")]
-        material.name = material.name or "-"
     if material.code and (taken := _code_taken(material)):
         errors["code"] = [taken]
     try:
-        material.full_clean(validate_unique=False)
+        # One of the two names is enough; the code's uniqueness is checked above (and by the
+        # database against a racing writer).
+        material.full_clean(exclude=["name"], validate_unique=False)
     except ValidationError as error:
         errors = {**error.message_dict, **errors}
     if errors:
