@@ -3,10 +3,9 @@
 (`templates/includes/history.html`).
 
 `changes(records, ...)` reads the historical records of a queryset (one record or many) in a
-fixed number of queries whatever their number: the users selected, the many-to-many fields
-(`HistoricalRecords(m2m_fields=...)`) read in one query each, the related names read in one query per
-related model. Each version is compared with the previous version of the same record, in
-memory.
+fixed number of queries whatever their number: the users selected, each many-to-many field
+(`HistoricalRecords(m2m_fields=...)`) in one query, the related names in one query per related
+model. Each version is compared with the previous version of the same record, in memory.
 """
 
 from dataclasses import dataclass, field
