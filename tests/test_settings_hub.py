@@ -150,3 +150,10 @@ def test_team_targets_page_query_count_is_flat_in_the_number_of_teams(world, wor
         team = TeamFactory()
         services.team_targets_save(by=world.admin, team=team, call_rate_target=3, pims_per_week=2)
     assert count_queries(world_admin_client, TARGETS) == few
+
+
+@pytest.mark.parametrize("url", ["/calls/settings/", "/reports/settings/requirements/", TARGETS])
+def test_the_settings_pages_of_the_apps_light_up_settings_in_the_nav(world_admin_client, url):
+    response = world_admin_client.get(url)
+    active = [item["url"] for item in response.context["nav_items"] if item["active"]]
+    assert active == [HUB]
