@@ -42,10 +42,11 @@ class KeyMessageAdmin(SimpleHistoryAdmin):
 @admin.register(Material)
 class MaterialAdmin(SimpleHistoryAdmin):
     list_display = ("name", "code", "kind", "product", "is_active")
-    list_filter = ("kind", "is_active", "product")
+    list_filter = ("kind", "is_active", "product", "teams")
     list_editable = ("is_active",)
-    search_fields = ("name", "code")
+    search_fields = ("name", "name_en", "code")
     list_select_related = ("product",)
+    filter_horizontal = ("teams",)  # none chosen: every team
 
 
 class AttendeeInline(ReadOnlyAdminMixin, admin.TabularInline):

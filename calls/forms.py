@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.widgets import DateInput, TimeInput
 from customers.models import AdoptionStage
+from org.models import Product, Team
 
 from . import selectors, services
-from .models import CallSettings, Channel
+from .models import CallSettings, Channel, MaterialKind
 
 PLAN_FIELDS = (
     "customers",
@@ -105,11 +106,13 @@ class CallForm(forms.Form):
         self.fields["customers"].label_from_instance = lambda c: c.name
         self.fields["co_visitor"].queryset = co_visitors
         for index, product in enumerate(self.products):
-            self.fields[f"p{index}_on"] = forms.BooleanField(label=str(product), required=False)
+            self.fields[f"p{index}_on"] = forms.BooleanField(
+                label=product.display_name, required=False
+            )
             self.fields[f"p{index}_km"] = forms.MultipleChoiceField(
                 label=_("key messages"),
                 required=False,
-                choices=[(str(m.pk), m.text) for m in product.active_key_messages],
+                choices=[(str(m.pk), m.display_name) for m in product.active_key_messages],
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields[f"p{index}_feedback"] = forms.CharField(
@@ -122,7 +125,7 @@ class CallForm(forms.Form):
             )
         for index, material in enumerate(self.materials):
             self.fields[f"m{index}"] = forms.IntegerField(
-                label=str(material),
+                label=material.display_name,
                 required=False,
                 widget=forms.NumberInput(
                     attrs={"inputmode": "numeric", "min": 0, "placeholder": "0"}
@@ -370,3 +373,79 @@ class CommentForm(forms.Form):
 
 class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=_textarea())
+
+
+# The admin's catalogues and call settings (calls.views_settings). The rules are the services'
+# (calls.services.catalogue): a name in one language at least, a free code, the ranges.
+
+
+class KeyMessageForm(forms.Form):
+    text = forms.CharField(label=_("Chinese text"), required=False, max_length=200)
+    text_en = forms.CharField(label=_("English text"), required=False, max_length=200)
+    order = forms.IntegerField(
+        label=_("order"),
+        min_value=0,
+        max_value=999,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class MaterialForm(forms.Form):
+    name = forms.CharField(label=_("Chinese name"), required=False, max_length=200)
+    name_en = forms.CharField(label=_("English name"), required=False, max_length=200)
+    code = forms.CharField(label=_("code"), max_length=32)
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=MaterialKind.choices, widget=forms.RadioSelect
+    )
+    product = forms.ModelChoiceField(
+        label=_("product"),
+        queryset=Product.objects.order_by("code"),
+        required=False,
+        empty_label=_("— none: for every product —"),
+    )
+    teams = forms.ModelMultipleChoiceField(
+        label=_("teams"),
+        queryset=Team.objects.order_by("code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only reps of these teams may hand it over; none ticked: every team."),
+    )
+    is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].label_from_instance = lambda p: f"{p.display_name} ({p.code})"
+        self.fields["teams"].label_from_instance = lambda t: t.display_name
+
+
+def _days(label, bounds, help_text, required=True):
+    low, high = bounds
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": low, "max": high}),
+    )
+
+
+class CallSettingsForm(forms.Form):
+    grace_days = _days(
+        _("grace period (days)"),
+        services.GRACE_DAYS,
+        _("A completed call can be edited for this many days after it was logged."),
+    )
+    backdating_days = _days(
+        _("backdating limit (days)"),
+        services.BACKDATING_DAYS,
+        _("A completed call may be dated at most this many days in the past."),
+    )
+    sample_limit_per_quarter = _days(
+        _("samples per customer and quarter"),
+        services.SAMPLE_LIMIT,
+        _("Most sample units a customer may receive in a calendar quarter; empty: no limit."),
+        required=False,
+    )

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from core.models import BilingualName, SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
-from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Territory
+from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Team, Territory
 
 
 class CallSettings(models.Model):
@@ -107,8 +107,15 @@ class Material(BilingualName, SyncedModel):
         on_delete=models.PROTECT,
         related_name="materials",
     )
+    teams = models.ManyToManyField(
+        Team,
+        verbose_name=_("teams"),
+        related_name="materials",
+        blank=True,
+        help_text=_("The teams whose reps may hand it over; none: every team."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[teams])
 
     objects = CatalogueQuerySet.as_manager()
 

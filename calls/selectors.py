@@ -330,14 +330,20 @@ def active_materials():
     return Material.objects.filter(is_active=True).order_by("kind", "name")
 
 
-def team_materials(territory):
-    """Active materials and samples a rep of the territory may hand over: those of the team's
-    products and those of no product."""
-    return (
-        active_materials()
-        .filter(Q(product__isnull=True) | Q(product__teams=territory.team_id))
-        .distinct()
+def for_team(materials, team_id):
+    """Of `materials`, those a rep of team `team_id` may hand over: of one of the team's
+    products or of no product, and restricted to no team or to this one."""
+    of_products = Q(product__isnull=True) | Q(
+        product__in=Product.objects.filter(teams=team_id).values("pk")
     )
+    restricted = Material.teams.through.objects.filter(material=OuterRef("pk"))
+    for_team_ = restricted.filter(team=team_id)
+    return materials.filter(of_products).filter(~Exists(restricted) | Exists(for_team_))
+
+
+def team_materials(territory):
+    """Active materials and samples a rep of the territory may hand over (`for_team`)."""
+    return for_team(active_materials(), territory.team_id)
 
 
 def sample_allowance_left(customers, day, limit, exclude_call=None):

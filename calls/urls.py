@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_settings
 
 app_name = "calls"
 # `calls:today` (/calls/today/) is added by config/urls.py: Today reads the compliance rules of
@@ -20,4 +20,36 @@ urlpatterns = [
     path("<uuid:pk>/comment/", views.call_comment, name="comment"),
     path("amendments/<uuid:pk>/", views.amendment_detail, name="amendment"),
     path("amendments/<uuid:pk>/decide/", views.amendment_decide, name="amendment_decide"),
+]
+
+# The admin's settings of calls (calls.views_settings).
+urlpatterns += [
+    path("settings/", views_settings.call_settings, name="settings"),
+    path("settings/catalogue/", views_settings.catalogue, name="catalogue"),
+    path(
+        "settings/catalogue/key-messages/new/",
+        views_settings.key_message_edit,
+        name="key_message_new",
+    ),
+    path(
+        "settings/catalogue/key-messages/<uuid:pk>/",
+        views_settings.key_message_edit,
+        name="key_message_edit",
+    ),
+    path(
+        "settings/catalogue/key-messages/<uuid:pk>/delete/",
+        views_settings.key_message_delete,
+        name="key_message_delete",
+    ),
+    path("settings/catalogue/materials/new/", views_settings.material_edit, name="material_new"),
+    path(
+        "settings/catalogue/materials/<uuid:pk>/",
+        views_settings.material_edit,
+        name="material_edit",
+    ),
+    path(
+        "settings/catalogue/materials/<uuid:pk>/delete/",
+        views_settings.material_delete,
+        name="material_delete",
+    ),
 ]

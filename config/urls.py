@@ -85,6 +85,8 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("account/devices/", org_views.devices, name="devices"),
+    path("settings/", org_views.settings_hub, name="settings"),
+    path("settings/teams/", org_views.team_targets, name="team_targets"),
     path("customers/", include("customers.urls")),
     path("calls/", include((calls_pages, "calls"))),
     path("reports/", include("reports.urls")),

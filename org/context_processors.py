@@ -11,10 +11,12 @@ NAVIGATION = [
     ("planning:list", _("Plans"), "all"),
     ("reports:dashboard", _("Reports"), "all"),
     ("customers:segmentation", _("Segmentation"), "admin"),
-    ("reports:requirements", _("Settings"), "admin"),
+    ("settings", _("Settings"), "admin"),
     ("notifications:rules", _("Reminders"), "admin"),
     ("admin:index", _("Admin"), "admin"),
 ]
+
+SETTINGS_PATHS = ("/settings/", "/calls/settings/", "/reports/settings/")
 
 
 def navigation(request):
@@ -36,6 +38,11 @@ def navigation(request):
                 "active": request.path == url if url == "/" else request.path.startswith(url),
             }
         )
+    # The admin's settings pages of the apps (/calls/settings/…, /reports/settings/…) belong to
+    # Settings.
+    if request.path.startswith(SETTINGS_PATHS) and any(i["url"] == "/settings/" for i in items):
+        for item in items:
+            item["active"] = item["url"] == "/settings/"
     # Nested sections (/customers/segmentation/ in /customers/): only the longest match is current.
     longest = max((len(item["url"]) for item in items if item["active"]), default=0)
     for item in items:

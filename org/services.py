@@ -4,11 +4,13 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.concurrency import check_version
 from core.constraints import violated
 
 from .models import (
@@ -83,6 +85,47 @@ def team_save(*, team: Team, products=None, **fields) -> Team:
     team = _reference_save(team, fields, TEAM_FIELDS)
     if products is not None:
         team.products.set(products)
+    return team
+
+
+CALL_RATE_TARGET = (0, 50)  # completed calls per field day, decimals
+PIMS_PER_WEEK = (0, 20)
+STALE_TEAM = gettext_lazy(
+    "Someone else changed this team’s targets meanwhile (now version %(v)s); "
+    "your change was not saved. Check them and save again."
+)
+
+
+@transaction.atomic
+def team_targets_save(
+    *, by: User, team: Team, call_rate_target, pims_per_week, expected_version=None
+) -> Team:
+    """The admin sets a team's call-rate target (0–50 calls per field day, decimals) and PIMs
+    per week (0–20). The row is locked; with `expected_version` (the version the form was
+    read at) a team changed since is `Stale`. The history names the admin."""
+    if not getattr(by, "is_admin", False):
+        raise PermissionDenied
+    errors = {}
+    low, high = CALL_RATE_TARGET
+    if call_rate_target is None or not low <= call_rate_target <= high:
+        errors["call_rate_target"] = [
+            _("Enter a call rate target from %(low)s to %(high)s.") % {"low": low, "high": high}
+        ]
+    low, high = PIMS_PER_WEEK
+    if pims_per_week is None or not low <= pims_per_week <= high:
+        errors["pims_per_week"] = [
+            _("Enter a whole number of PIMs per week from %(low)s to %(high)s.")
+            % {"low": low, "high": high}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    check_version(team, expected_version, STALE_TEAM)
+    team.call_rate_target = call_rate_target
+    team.pims_per_week = pims_per_week
+    team.full_clean()
+    team._history_user = by
+    team.save()
     return team
 
 

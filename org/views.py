@@ -1,18 +1,23 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.ids import int_or_404
+from core.concurrency import Stale
+from core.history import changes
+from core.ids import int_or_404, uuid_or_404
 from core.net import safe_next
+from core.text import localized
 
 from . import services
-from .models import ApiToken, Language
+from .forms import TeamTargetsForm
+from .models import ApiToken, Language, Team
 
 
 @require_POST
@@ -47,3 +52,132 @@ def devices(request):
         )
         return HttpResponseRedirect(reverse("devices"))
     return render(request, "org/devices.html", {"tokens": tokens})
+
+
+# The admin's settings: the hub linking every settings page, and the teams' targets.
+
+
+def _admin_only(request):
+    if not request.user.is_admin:
+        raise PermissionDenied
+
+
+# (url name, title, description) of every settings page, in the order of the hub.
+SETTINGS_PAGES = [
+    (
+        "calls:catalogue",
+        gettext_lazy("Catalogue"),
+        gettext_lazy(
+            "Key messages, materials and samples per product, and the teams they are for."
+        ),
+    ),
+    (
+        "team_targets",
+        gettext_lazy("Team targets"),
+        gettext_lazy("Call-rate target and PIMs per week of each team."),
+    ),
+    (
+        "calls:settings",
+        gettext_lazy("Call settings"),
+        gettext_lazy(
+            "Grace period, backdating limit and the sample limit per customer and quarter."
+        ),
+    ),
+    (
+        "reports:requirements",
+        gettext_lazy("Requirements"),
+        gettext_lazy(
+            "Coverage and call frequency required per class, per team; recompute the figures."
+        ),
+    ),
+    (
+        "customers:segmentation",
+        gettext_lazy("Segmentation"),
+        gettext_lazy("Thresholds of the classes per product, reclassification jobs."),
+    ),
+    (
+        "customers:measure_import",
+        gettext_lazy("Import measures"),
+        gettext_lazy("Potential and support of the prescribers from a spreadsheet."),
+    ),
+    (
+        "notifications:rules",
+        gettext_lazy("Reminders"),
+        gettext_lazy("Reminder rules and the notifications they send."),
+    ),
+    (
+        "admin:index",
+        gettext_lazy("Django admin"),
+        gettext_lazy("Users, organisation, territories and every other record."),
+    ),
+]
+
+
+@login_required
+def settings_hub(request):
+    """Every settings page an admin has, one click away."""
+    _admin_only(request)
+    pages = []
+    for url_name, title, description in SETTINGS_PAGES:
+        try:
+            pages.append({"url": reverse(url_name), "title": title, "description": description})
+        except NoReverseMatch:  # an app not installed
+            continue
+    return render(request, "org/settings_hub.html", {"pages": pages})
+
+
+@login_required
+def team_targets(request):
+    """Each team's call-rate target and PIMs per week, a row each, with the history."""
+    _admin_only(request)
+    teams = list(Team.objects.order_by("code"))
+    bound = None
+    if request.method == "POST":
+        team = get_object_or_404(Team, pk=uuid_or_404(request.POST.get("team")))
+        form = TeamTargetsForm(request.POST, team=team)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.team_targets_save(
+                    by=request.user,
+                    team=team,
+                    call_rate_target=data["call_rate_target"],
+                    pims_per_week=data["pims_per_week"],
+                    expected_version=data["version"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except Stale as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request, _("Targets of %(team)s saved.") % {"team": team.display_name}
+                )
+                return HttpResponseRedirect(f"{reverse('team_targets')}#team-row-{team.pk}")
+        bound = (team.pk, form)
+    rows = []
+    for team in teams:
+        if bound and bound[0] == team.pk:
+            form = bound[1]
+        else:
+            form = TeamTargetsForm(
+                team=team,
+                initial={
+                    "call_rate_target": team.call_rate_target,
+                    "pims_per_week": team.pims_per_week,
+                    "version": team.version,
+                },
+            )
+        rows.append({"team": team, "form": form})
+    history = changes(
+        Team.history.all(),
+        fields=["call_rate_target", "pims_per_week"],
+        label=lambda version: localized(version.name, version.name_en),
+    )
+    return render(
+        request,
+        "org/team_targets.html",
+        {"rows": rows, "changes": history},
+        status=400 if bound else 200,
+    )

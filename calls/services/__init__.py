@@ -8,7 +8,8 @@ API 409), `Stale` (the caller's `expected_version` is not the call's, compared u
 lock; API 412), `PermissionDenied` (the role may not do this; API 403) and `Http404` (not in
 scope). `Conflict` and `Stale` are `core.concurrency`'s (import them from there).
 
-The write paths by sub-domain: `calls` (the life of a call), `amendments`, `coaching`, with
+The write paths by sub-domain: `calls` (the life of a call), `amendments`, `coaching`,
+`catalogue` (the admin's key messages, materials and samples, call settings), with
 `permissions` (who may do what) and `validation` (field, date and sample rules) beside them.
 Callers use this package: `from calls import services; services.call_create(...)`.
 """
@@ -30,6 +31,16 @@ from .calls import (
     call_create,
     call_update,
 )
+from .catalogue import (
+    BACKDATING_DAYS,
+    GRACE_DAYS,
+    SAMPLE_LIMIT,
+    call_settings_save,
+    key_message_delete,
+    key_message_save,
+    material_delete,
+    material_save,
+)
 from .coaching import coaching_comment_create
 from .permissions import (
     CO_VISITOR_INVALID,
@@ -41,9 +52,12 @@ from .permissions import (
 from .validation import log_date
 
 __all__ = [
+    "BACKDATING_DAYS",
     "CALL_FIELDS",
     "CO_VISITOR_INVALID",
+    "GRACE_DAYS",
     "RELATIONS",
+    "SAMPLE_LIMIT",
     "STALE_CALL",
     "CallLocked",
     "amendment_approve",
@@ -52,6 +66,7 @@ __all__ = [
     "call_cancel",
     "call_complete",
     "call_create",
+    "call_settings_save",
     "call_update",
     "can_coach",
     "can_decide_amendments",
@@ -60,5 +75,9 @@ __all__ = [
     "changes_to_json",
     "co_visitor_allowed",
     "coaching_comment_create",
+    "key_message_delete",
+    "key_message_save",
     "log_date",
+    "material_delete",
+    "material_save",
 ]

@@ -10,7 +10,7 @@ from customers.models import AdoptionStage, Alignment
 from org.models import not_ended_by
 
 from .. import selectors
-from ..models import CallSettings, MaterialKind
+from ..models import CallSettings, Material, MaterialKind
 from .permissions import CO_VISITOR_INVALID, co_visitor_allowed
 
 
@@ -132,6 +132,12 @@ def validate_call(*, call, customers, products, materials, changed, settings_, a
 
     # Materials and samples: active, counted, within the sample limit.
     if "materials" in changed:
+        allowed = set(
+            selectors.for_team(
+                Material.objects.filter(pk__in=[row["material"].pk for row in materials]),
+                territory.team_id,
+            ).values_list("pk", flat=True)
+        )
         seen = set()
         for row in materials:
             material, quantity = row["material"], row["quantity"]
@@ -140,6 +146,11 @@ def validate_call(*, call, customers, products, materials, changed, settings_, a
             seen.add(material.pk)
             if not material.is_active:
                 add("materials", _("%(material)s is not active.") % {"material": material})
+            elif material.pk not in allowed:
+                add(
+                    "materials",
+                    _("%(material)s is not handed over by your team.") % {"material": material},
+                )
             if not isinstance(quantity, int) or quantity < 1:
                 add(
                     "materials",
