@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0003_bilingual_names'),
+        ('calls', '0004_amendment_original'),
         ('org', '0009_bilingual_names'),
     ]
 
