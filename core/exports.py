@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
@@ -83,7 +84,7 @@ def table_export(request, table, filename, *, form=None):
         )
         return redirect(_without_export(request))
     values = table.as_values()
-    headers = next(values)
+    headers = [capfirst(str(h)) for h in next(values)]
     stamp = timezone.localdate().isoformat()
     name = f"{filename}-{stamp}.{fmt}"
     if fmt == "csv":
