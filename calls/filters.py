@@ -6,8 +6,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import DateInput
-from customers.models import Institution
-from org.models import Product, Territory
+from customers.models import Institution, Klass
+from org.models import Product, Role, Territory, User
 
 from .models import Call, CallAttendee, CallProduct, CallStatus
 
@@ -103,3 +103,48 @@ class CallFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(CallProduct.objects.filter(call=OuterRef("pk"), product=value))
         )
+
+
+UNCLASSIFIED = "none"
+
+
+def _reps(request):
+    if request is None:
+        return User.objects.none()
+    return User.objects.for_user(request.user).filter(role=Role.REP).order_by("name")
+
+
+class DeskCallFilter(CallFilter):
+    """The managers' calls table: the list's filters plus rep and class (of the first customer,
+    `selectors.call_desk`). A rep or territory outside the manager's scope is not a valid
+    choice: the page shows the error and ignores it, an export answers 400."""
+
+    rep = django_filters.ModelChoiceFilter(
+        label=_("rep"), queryset=_reps, empty_label=_("All reps")
+    )
+    klass = django_filters.ChoiceFilter(
+        label=_("class"),
+        choices=[*Klass.choices, (UNCLASSIFIED, _("Unclassified"))],
+        empty_label=_("All classes"),
+        method="filter_klass",
+    )
+
+    class Meta(CallFilter.Meta):
+        fields = [
+            "date_from",
+            "date_to",
+            "rep",
+            "territory",
+            "status",
+            "product",
+            "klass",
+            "institution",
+            "is_pim",
+            "q",
+            "customer",
+        ]
+
+    def filter_klass(self, queryset, name, value):
+        if value == UNCLASSIFIED:
+            return queryset.filter(klass__isnull=True)
+        return queryset.filter(klass=value)

@@ -7,6 +7,7 @@ from itertools import groupby
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -14,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -25,7 +27,14 @@ from django.utils.translation import gettext
 
 from core.periods import quarter_of
 from core.text import localized
-from customers.models import Alignment, ClassHistory, Customer, Klass
+from customers.models import (
+    Alignment,
+    ClassHistory,
+    Customer,
+    CustomerKind,
+    Klass,
+    promoted_class,
+)
 from customers.selectors import with_territory_klass
 from org.models import Product, Territory, User, in_force_on, not_ended_by
 
@@ -660,3 +669,39 @@ def amendment_diff(amendment):
 
         add(gettext("materials and samples"), materials(original), materials(changes))
     return rows
+
+
+def first_customer_klass(day=None):
+    """Expression on calls: the class today (or on `day`) of the call's first customer (by
+    name) in the call's territory — as the customer list shows it (`territory_klass`): N for a
+    non-prescriber, None when unclassified."""
+    day = day or timezone.localdate()
+    first = CallAttendee.objects.filter(call=OuterRef("pk")).order_by(
+        "customer__name", "customer_id"
+    )
+    return Case(
+        When(desk_first_kind=CustomerKind.NON_PRESCRIBER, then=Value(Klass.N.value)),
+        default=promoted_class(
+            Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory")))),
+            day,
+            "desk_first_customer",
+        ),
+        output_field=CharField(),
+    ), {
+        "desk_first_customer": Subquery(first.values("customer_id")[:1]),
+        "desk_first_kind": Subquery(first.values("customer__kind")[:1]),
+    }
+
+
+def call_desk(user, day=None):
+    """The managers' calls table: calls in scope with rep, institution, customers, products
+    with their key messages and feedback, and `klass` (first_customer_klass); a fixed number of
+    queries however many rows."""
+    klass, firsts = first_customer_klass(day)
+    return (
+        Call.objects.for_user(user)
+        .select_related("territory", "rep", "institution", "department")
+        .prefetch_related(_attendees(), _products(with_messages=True))
+        .annotate(**firsts)
+        .annotate(klass=klass)
+    )

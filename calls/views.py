@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +20,9 @@ from django.views.decorators.http import require_POST
 
 from core.concurrency import Conflict, Stale
 from core.dates import week_start
+from core.exports import requested_format, table_export
 from core.ids import uuid_or_404
+from core.tables import configure
 from core.text import clean_search, forbidden_message
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
@@ -27,17 +30,60 @@ from customers.selectors import SEARCH_LIMIT
 from customers.services import can_edit_customers
 
 from . import selectors, services
-from .filters import CallFilter
+from .filters import CallFilter, DeskCallFilter
 from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm
 from .models import Amendment, AmendmentStatus, CallSettings, CallStatus
+from .tables import CallTable
 
 
 def _page(request, queryset):
     return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+DESK_DAYS = 30  # the managers' calls table opens on the last 30 days up to today
+
+
+def _desk_params(request):
+    """The table's GET parameters; without any date bound, the recent past (last DESK_DAYS
+    days up to today), not the future. A bound given empty stays empty (all dates)."""
+    data = request.GET.copy()
+    if "date_from" not in data and "date_to" not in data:
+        today = timezone.localdate()
+        data["date_from"] = (today - dt.timedelta(days=DESK_DAYS)).isoformat()
+        data["date_to"] = today.isoformat()
+    return data
+
+
+def _call_desk(request):
+    """Managers: the calls table — columns, sort and filters in the URL, CSV/XLSX export of
+    what is shown (all pages). Completed calls first, then the most recent, until sorted."""
+    call_filter = DeskCallFilter(
+        _desk_params(request), queryset=selectors.call_desk(request.user), request=request
+    )
+    rows = call_filter.qs
+    if not request.GET.get("sort"):
+        rows = rows.order_by(
+            Case(When(status=CallStatus.COMPLETED, then=Value(0)), default=Value(1)),
+            "-date",
+            "-start_time",
+            "-created_at",
+        )
+    table = CallTable(rows, request=request)
+    if requested_format(request):
+        return table_export(request, table, "calls", form=call_filter.form)
+    configure(request, table)
+    return render(
+        request,
+        "calls/call_desk.html",
+        {"filter": call_filter, "table": table, "can_log": services.can_log_calls(request.user)},
+    )
+
+
 @login_required
 def call_list(request):
+    """A rep: the phone list of their calls. A manager: the desk table (_call_desk)."""
+    if not request.user.is_rep:
+        return _call_desk(request)
     call_filter = CallFilter(
         request.GET, queryset=selectors.call_list(request.user), request=request
     )

@@ -12,6 +12,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -504,4 +505,39 @@ def likely_duplicates(user, *, name, institution, department=None, exclude=None,
                 output_field=IntegerField(),
             )
         ).order_by("same_department", "name", "pk")[:limit]
+    )
+
+
+def customer_desk(user, day=None):
+    """The managers' customer table: customers in scope with institution and department, the
+    first territory in scope they are aligned to today (`desk_territory`, `desk_territory_en`),
+    their last completed call (`last_call`) and completed calls this quarter (`quarter_calls`).
+    Correlated subqueries, evaluated for the shown rows only: no GROUP BY over the company.
+    (Calls sit above customers: they are reached through the reverse relation, not imported.)"""
+    day = day or timezone.localdate()
+    quarter_start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    aligned = (
+        Alignment.objects.filter(in_force_on(day), customer=OuterRef("pk"))
+        .filter(territory__in=Territory.objects.for_user(user))
+        .order_by("territory__code")
+    )
+    attendance = Customer._meta.get_field("call_attendances").related_model
+    completed = attendance.objects.filter(customer=OuterRef("pk"), call__status="completed")
+    return customer_list(user).annotate(
+        desk_territory=Subquery(aligned.values("territory__name")[:1]),
+        desk_territory_en=Subquery(aligned.values("territory__name_en")[:1]),
+        last_call=Subquery(
+            completed.filter(call__date__lte=day).order_by("-call__date").values("call__date")[:1]
+        ),
+        quarter_calls=Coalesce(
+            Subquery(
+                completed.filter(call__date__gte=quarter_start, call__date__lte=day)
+                .order_by()
+                .values("customer")
+                .annotate(n=Count("pk"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
     )

@@ -10,7 +10,7 @@ planned, so extra calls on one customer do not hide missing calls on another.
 
 import datetime as dt
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -520,3 +520,30 @@ def quarter_choices(today=None):
     this = quarter_of(today)
     nxt = quarter_of(this.end + dt.timedelta(days=1))
     return [this.key, nxt.key]
+
+
+def plan_desk(user):
+    """The managers' plans table: plans in scope with rep and territory, `targets_count` (focus
+    customers) and `planned_calls` (their calls per month × 3 months); subqueries, no GROUP BY."""
+    targets = PlanTarget.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+    return (
+        Plan.objects.for_user(user)
+        .select_related("rep", "territory__district")
+        .annotate(
+            targets_count=Coalesce(
+                Subquery(targets.annotate(n=Count("pk")).values("n")[:1]),
+                0,
+                output_field=IntegerField(),
+            ),
+            planned_calls=Coalesce(
+                Subquery(targets.annotate(n=Sum("calls_per_month") * 3).values("n")[:1]),
+                0,
+                output_field=IntegerField(),
+            ),
+        )
+    )
+
+
+def plan_quarters(user):
+    """The quarters of the plans the user sees (the quarter filter's choices)."""
+    return Plan.objects.for_user(user).order_by().values_list("quarter", flat=True).distinct()

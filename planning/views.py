@@ -18,12 +18,15 @@ from django.views.decorators.http import require_POST
 from calls.models import Call
 from core.concurrency import Conflict, Stale
 from core.dates import parse_date, week_start
+from core.exports import requested_format, table_export
 from core.net import safe_next
 from core.periods import month_of, parse, quarter_of
+from core.tables import configure
 from customers.models import Alignment, Customer
 from customers.selectors import with_territory_klass
 
 from . import selectors, services
+from .filters import PlanFilter
 from .forms import (
     CommentForm,
     PlanningSettingsForm,
@@ -32,6 +35,7 @@ from .forms import (
     targets_from_post,
 )
 from .models import JointCallProposal, PlanningSettings, PlanStatus
+from .tables import PlanTable
 
 
 def _error_text(error):
@@ -59,26 +63,33 @@ def plan_list(request):
                 "proposals": list(selectors.proposals_for(user)),
             },
         )
-    try:
-        quarter = parse(request.GET.get("quarter") or quarter_of(today).key, "quarter")
-    except ValidationError:
-        quarter = quarter_of(today)
-    if quarter.is_month:
-        quarter = quarter_of(quarter.start)
-    plans = selectors.district_plans(user, quarter.key)
-    totals = selectors.team_adherence(plans, quarter.key, today)
-    rows = [(plan, totals.get(plan.pk)) for plan in plans]
+    return _plan_desk(request, today)
+
+
+def _plan_desk(request, today):
+    """Managers: the inbox of plans awaiting approval and the plans table — sort and filters
+    (quarter, default this one; status; rep) in the URL, CSV/XLSX export of what is shown."""
+    user = request.user
+    data = request.GET.copy()
+    if "quarter" not in data:
+        data["quarter"] = quarter_of(today).key
+    quarters = sorted({*selectors.plan_quarters(user), quarter_of(today).key}, reverse=True)
+    plan_filter = PlanFilter(
+        data, queryset=selectors.plan_desk(user), request=request, quarters=quarters
+    )
+    rows = plan_filter.qs
+    if not request.GET.get("sort"):
+        rows = rows.order_by("territory__district__code", "territory__code", "-quarter")
+    quarter = plan_filter.form.cleaned_data.get("quarter") if plan_filter.is_valid() else None
+    totals = selectors.team_adherence(rows, quarter, today) if quarter else None
+    table = PlanTable(rows, request=request, totals=totals)
+    if requested_format(request):
+        return table_export(request, table, "plans", form=plan_filter.form)
+    configure(request, table)
     return render(
         request,
         "planning/manager_list.html",
-        {
-            "inbox": list(selectors.inbox(user)),
-            "rows": rows,
-            "team": selectors.team_total(list(totals.values())),
-            "quarter": quarter,
-            "previous": quarter.previous(),
-            "next": quarter_of(quarter.end + dt.timedelta(days=1)),
-        },
+        {"inbox": list(selectors.inbox(user)), "filter": plan_filter, "table": table},
     )
 
 

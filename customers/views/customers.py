@@ -11,20 +11,51 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.exports import requested_format, table_export
+from core.tables import configure
 from core.text import clean_search
 
 from .. import selectors, services
 from ..filters import CustomerFilter
 from ..forms import CustomerForm, OverrideForm
 from ..models import Customer
+from ..tables import CustomerTable
 
 
 def _page(request, queryset):
     return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _customer_desk(request):
+    """Managers: the customer table — columns, sort and filters in the URL, CSV/XLSX export of
+    what is shown (all pages), above it the counts by class."""
+    customer_filter = CustomerFilter(
+        request.GET, queryset=selectors.customer_desk(request.user), request=request
+    )
+    rows = customer_filter.qs
+    if not request.GET.get("sort"):
+        rows = rows.order_by("name", "pk")
+    table = CustomerTable(rows, request=request)
+    if requested_format(request):
+        return table_export(request, table, "customers", form=customer_filter.form)
+    configure(request, table)
+    return render(
+        request,
+        "customers/customer_desk.html",
+        {
+            "filter": customer_filter,
+            "table": table,
+            "can_edit": services.can_edit_customers(request.user),
+            "klass_table": selectors.klass_count_table(request.user),
+        },
+    )
+
+
 @login_required
 def customer_list(request):
+    """A rep: the phone list. A manager: the desk table (_customer_desk)."""
+    if not request.user.is_rep:
+        return _customer_desk(request)
     customer_filter = CustomerFilter(
         request.GET, queryset=selectors.customer_list(request.user), request=request
     )

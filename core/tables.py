@@ -1,0 +1,51 @@
+"""Desk tables (django-tables2) the managers' lists share: rendered by
+templates/includes/desk_table.html with the project's CSS, sorted by `?sort=`, paged by
+`?page=`; both kept in the URL with the filters (the `{% querystring %}` tag)."""
+
+import django_tables2 as tables
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
+from django_tables2 import RequestConfig
+
+from .text import localized
+
+
+def person(user):
+    """A user's name in the active language (falling back to the other, then the login)."""
+    if user is None:
+        return ""
+    return localized(user.name, getattr(user, "name_en", "")) or user.get_username()
+
+
+def klass_badge(klass, text=""):
+    """The `{% klass_badge %}` look in a cell."""
+    return render_to_string("includes/klass_badge.html", {"klass": klass, "text": text})
+
+
+def joined(values, sep=", "):
+    return format_html_join(sep, "{}", ((v,) for v in values if v))
+
+
+def status_badge(value, label):
+    return format_html('<span class="status status-{}">{}</span>', value, label)
+
+
+class DeskTable(tables.Table):
+    """The base of a desk table: the shared template, `sort` and `page` as URL parameters;
+    an unknown sort column is ignored (django-tables2 drops it)."""
+
+    class Meta:
+        template_name = "includes/desk_table.html"
+        attrs = {"class": "table desk"}
+        order_by_field = "sort"
+        page_field = "page"
+        per_page = settings.PAGE_SIZE
+
+
+def configure(request, table):
+    """Sort and page `table` as the request asks (a page past the end shows the last one)."""
+    RequestConfig(request, paginate={"per_page": settings.PAGE_SIZE, "silent": True}).configure(
+        table
+    )
+    return table
