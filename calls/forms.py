@@ -109,7 +109,7 @@ class CallForm(forms.Form):
             self.fields[f"p{index}_km"] = forms.MultipleChoiceField(
                 label=_("key messages"),
                 required=False,
-                choices=[(str(m.pk), m.text) for m in product.active_key_messages],
+                choices=[(str(m.pk), m.display_name) for m in product.active_key_messages],
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields[f"p{index}_feedback"] = forms.CharField(

@@ -664,7 +664,7 @@ def adoption_by_product(*, territories, period: Period):
         ClassHistory.objects.on(start)
         .filter(Exists(aligned), klass__in=("A", "B"))
         .annotate(stage=Coalesce(Subquery(latest), Value("")))
-        .values("product", "product__name", "product__code", "klass", "stage")
+        .values("product", "product__name", "product__name_en", "product__code", "klass", "stage")
         .annotate(customers=Count("pk"))
         .order_by("product__code", "klass", "stage")
     )

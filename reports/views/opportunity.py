@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.text import localized
 from customers.models import AdoptionStage
 
 from .. import figures, selectors
@@ -52,7 +53,7 @@ def _adoption_table(rows):
         line = lines.setdefault(
             key,
             {
-                "product": row["product__name"],
+                "product": localized(row["product__name"], row["product__name_en"]),
                 "code": row["product__code"],
                 "klass": row["klass"],
                 "counts": dict.fromkeys(STAGES, 0),
