@@ -15,6 +15,7 @@ from customers.models import (
     Customer,
     CustomerKind,
     Department,
+    HospitalLevel,
     Institution,
     InstitutionKind,
 )
@@ -345,7 +346,9 @@ class Demo:
                 name=f"{city}{name}{suffix}",
                 name_en=f"{city_en} {name_en}{suffix_en}",
                 kind=kind,
-                level=self.rng.choice(LEVELS) if kind == InstitutionKind.HOSPITAL else "1A",
+                level=self.rng.choice(LEVELS)
+                if kind == InstitutionKind.HOSPITAL
+                else HospitalLevel.UNRATED,
                 city=city,
                 province=province,
                 beds=beds,
