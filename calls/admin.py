@@ -32,16 +32,16 @@ class CallSettingsAdmin(SimpleHistoryAdmin):
 
 @admin.register(KeyMessage)
 class KeyMessageAdmin(SimpleHistoryAdmin):
-    list_display = ("text", "product", "order", "is_active")
+    list_display = ("text", "text_en", "product", "order", "is_active")
     list_filter = ("is_active", "product")
     list_editable = ("order", "is_active")
-    search_fields = ("text", "product__name", "product__code")
+    search_fields = ("text", "text_en", "product__name", "product__name_en", "product__code")
     list_select_related = ("product",)
 
 
 @admin.register(Material)
 class MaterialAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "code", "kind", "product", "is_active")
+    list_display = ("name", "name_en", "code", "kind", "product", "is_active")
     list_filter = ("kind", "is_active", "product", "teams")
     list_editable = ("is_active",)
     search_fields = ("name", "name_en", "code")

@@ -69,7 +69,7 @@ class KeyMessage(BilingualName, SyncedModel):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="key_messages"
     )
-    text = models.CharField(_("key message"), max_length=200)
+    text = models.CharField(_("key message"), max_length=200, blank=True)
     text_en = models.CharField(_("English key message"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -93,7 +93,7 @@ class MaterialKind(models.TextChoices):
 class Material(BilingualName, SyncedModel):
     """Promotional material or a sample (admin catalogue); handed over with a quantity."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, blank=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     kind = models.CharField(

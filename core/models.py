@@ -33,6 +33,19 @@ class BilingualName:
     def __str__(self):
         return self.display_name or ""
 
+    def clean(self):
+        """Where the Chinese name is optional (a catalogue item may have an English name only),
+        one of the two names is required. Where it is required, its field says so already."""
+        super().clean()
+        chinese, english = self.bilingual_fields
+        if self._meta.get_field(chinese).blank and not (
+            (getattr(self, chinese) or "").strip() or (getattr(self, english) or "").strip()
+        ):
+            from django.core.exceptions import ValidationError
+            from django.utils.translation import gettext as _
+
+            raise ValidationError({chinese: _("Give a Chinese or an English name.")})
+
 
 class SyncedModel(models.Model):
     """A record REST clients sync: a UUID id, a version (+1 on every save) and updated_at."""

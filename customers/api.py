@@ -353,7 +353,7 @@ class CustomerFilter(django_filters.FilterSet):
 class InstitutionViewSet(ScopedViewSet):
     model = Institution
     serializer_class = InstitutionSerializer
-    filterset_fields = ["kind", "city", "province"]
+    filterset_fields = ["kind", "level", "city", "province"]
 
 
 class DepartmentViewSet(ScopedViewSet):

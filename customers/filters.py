@@ -108,7 +108,7 @@ class CustomerFilter(django_filters.FilterSet):
         else:
             field.queryset = field.queryset.none()
             field.empty_label = _("Choose an institution first")
-        field.label_from_instance = lambda d: d.name
+        field.label_from_instance = lambda d: d.display_name
 
 
 def _is_uuid(value):

@@ -56,7 +56,9 @@ class CustomerForm(forms.ModelForm):
         self.fields["department"].queryset = Department.objects.for_user(user).select_related(
             "institution"
         )
-        self.fields["department"].label_from_instance = lambda d: f"{d.institution} · {d.name}"
+        self.fields["department"].label_from_instance = lambda d: (
+            f"{d.institution} · {d.display_name}"
+        )
         if not self.instance._state.adding:
             del self.fields["territory"]
         else:

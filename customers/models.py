@@ -43,13 +43,52 @@ class InstitutionQuerySet(ScopedQuerySet):
         )
 
 
+class HospitalLevel(models.TextChoices):
+    """The grade of the national hospital classification (医院分级管理办法): three levels, each
+    graded 甲/乙/丙. 三级特等 exists on paper but no hospital was ever rated so: not offered."""
+
+    GRADE_3A = "3A", _("Grade 3A")
+    GRADE_3B = "3B", _("Grade 3B")
+    GRADE_3C = "3C", _("Grade 3C")
+    GRADE_2A = "2A", _("Grade 2A")
+    GRADE_2B = "2B", _("Grade 2B")
+    GRADE_2C = "2C", _("Grade 2C")
+    GRADE_1A = "1A", _("Grade 1A")
+    GRADE_1B = "1B", _("Grade 1B")
+    GRADE_1C = "1C", _("Grade 1C")
+    UNRATED = "unrated", _("Unrated")
+
+
+_LEVEL_DIGITS = {"三": "3", "二": "2", "一": "1", "III": "3", "II": "2", "I": "1"}
+_LEVEL_GRADES = {"甲": "A", "乙": "B", "丙": "C"}
+
+
+def hospital_level_code(text) -> str:
+    """The code of a hospital level written freely (三级甲等, 三甲, 3A, 3甲, III A, Grade 3A,
+    未定级 …); "" when it is none of them."""
+    import re
+
+    value = re.sub(r"[\s\-_.·级等]|grade|level", "", str(text or ""), flags=re.IGNORECASE)
+    value = value.upper()
+    if not value:
+        return ""
+    if value in {"未定", "未评", "无", "UNRATED", "UNGRADED", "NONE", "N/A"}:
+        return HospitalLevel.UNRATED
+    match = re.fullmatch(r"(III|II|I|[123一二三])([ABC甲乙丙])", value)
+    if not match:
+        return ""
+    digit, grade = match.groups()
+    code = _LEVEL_DIGITS.get(digit, digit) + _LEVEL_GRADES.get(grade, grade)
+    return code if code in HospitalLevel.values else ""
+
+
 class Institution(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=16, choices=InstitutionKind.choices, default=InstitutionKind.HOSPITAL
     )
-    level = models.CharField(_("level"), max_length=32, blank=True, help_text=_("e.g. 三级甲等"))
+    level = models.CharField(_("level"), max_length=32, blank=True, choices=HospitalLevel.choices)
     city = models.CharField(_("city"), max_length=100, blank=True)
     province = models.CharField(_("province"), max_length=100, blank=True)
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)

@@ -28,24 +28,24 @@ from customers.models import AdoptionStage, Alignment
 from org.models import Product, Territory, in_force_on
 from org.selectors import working_days
 
-KEY_MESSAGES = {
+KEY_MESSAGES = {  # (text, English text)
     "ONC": [
-        "无进展生存期显著延长 · Longer progression-free survival",
-        "每日一次口服 · Once-daily oral dose",
-        "不良反应可控 · Manageable side effects",
-        "纳入国家医保目录 · Covered by national reimbursement",
+        ("无进展生存期显著延长", "Longer progression-free survival"),
+        ("每日一次口服", "Once-daily oral dose"),
+        ("不良反应可控", "Manageable side effects"),
+        ("纳入国家医保目录", "Covered by national reimbursement"),
     ],
     "CV": [
-        "24小时平稳控压 · Smooth 24-hour control",
-        "降低心血管事件风险 · Fewer cardiovascular events",
-        "联合用药依从性好 · Simple combination therapy",
-        "纳入国家医保目录 · Covered by national reimbursement",
+        ("24小时平稳控压", "Smooth 24-hour control"),
+        ("降低心血管事件风险", "Fewer cardiovascular events"),
+        ("联合用药依从性好", "Simple combination therapy"),
+        ("纳入国家医保目录", "Covered by national reimbursement"),
     ],
 }
-GENERAL_MATERIALS = [
-    ("LIT-GUIDE", "指南解读手册 Guideline digest"),
-    ("LIT-REPRINT", "临床研究文献 Study reprint"),
-    ("PAT-EDU", "患者教育手册 Patient booklet"),
+GENERAL_MATERIALS = [  # (code, name, English name)
+    ("LIT-GUIDE", "指南解读手册", "Guideline digest"),
+    ("LIT-REPRINT", "临床研究文献", "Study reprint"),
+    ("PAT-EDU", "患者教育手册", "Patient booklet"),
 ]
 OBJECTIVES = [
     "传递最新临床数据 Share the latest clinical data",
@@ -93,26 +93,31 @@ def seed_catalogues(rng):
         team = next(iter(product.teams.all()), None)
         texts = KEY_MESSAGES.get(team.code if team else "", KEY_MESSAGES["ONC"])
         messages += [
-            KeyMessage(id=_uuid(rng), product=product, text=text, order=i)
-            for i, text in enumerate(texts)
+            KeyMessage(id=_uuid(rng), product=product, text=text, text_en=text_en, order=i)
+            for i, (text, text_en) in enumerate(texts)
         ]
-        name = product.name
+        name, name_en = product.name, product.name_en
         materials += [
             Material(
                 id=_uuid(rng),
                 code=f"{product.code}-LEAF",
-                name=f"{name} 产品单页 leaflet",
+                name=f"{name}产品单页",
+                name_en=f"{name_en} leaflet",
                 product=product,
             ),
             Material(
                 id=_uuid(rng),
                 code=f"{product.code}-SMP",
-                name=f"{name} 样品 sample pack",
+                name=f"{name}样品",
+                name_en=f"{name_en} sample pack",
                 kind=MaterialKind.SAMPLE,
                 product=product,
             ),
         ]
-    materials += [Material(id=_uuid(rng), code=code, name=name) for code, name in GENERAL_MATERIALS]
+    materials += [
+        Material(id=_uuid(rng), code=code, name=name, name_en=name_en)
+        for code, name, name_en in GENERAL_MATERIALS
+    ]
     KeyMessage.objects.bulk_create(messages)
     Material.objects.bulk_create(materials)
     return messages, materials

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from calls.models import Call, CallStatus
 from core.periods import month_of, quarter_of
+from core.text import localized
 from org.models import District, Role, Territory, User
 from org.selectors import working_days
 from planning.models import Plan, PlanStatus
@@ -225,6 +226,7 @@ def team_digest_find(setting, now):
             "territory__district",
             "territory__code",
             "territory__rep__name",
+            "territory__rep__name_en",
             "territory__rep__username",
             "klass",
             "targets",
@@ -233,8 +235,13 @@ def team_digest_find(setting, now):
         )
         .order_by("territory__code", "klass")
     ):
-        rep = row["territory__rep__name"] or row["territory__rep__username"] or "—"
-        line = f"{row['territory__code']} {rep}"
+        # the rep's name is chosen when the message is rendered, in the recipient's language
+        line = (
+            row["territory__code"],
+            row["territory__rep__name"],
+            row["territory__rep__name_en"],
+            row["territory__rep__username"],
+        )
         figures[row["territory__district"]][line][row["klass"]] = row
 
     def message_for(district):
@@ -246,7 +253,8 @@ def team_digest_find(setting, now):
             reps = figures.get(district.pk)
             if not reps:
                 lines.append(_("No figures computed for this month yet."))
-            for line, classes in (reps or {}).items():
+            for (code, name, name_en, username), classes in (reps or {}).items():
+                line = f"{code} {localized(name, name_en) or username or '—'}"
                 cells = " · ".join(
                     f"{klass} {_pct(row['covered'], row['targets'])} / "
                     f"{_pct(row['frequency_compliant'], row['targets'])}"

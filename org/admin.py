@@ -69,16 +69,19 @@ class UserAdmin(DjangoUserAdmin):
     """Django's user pages: their password forms run AUTH_PASSWORD_VALIDATORS, as
     `user_set_password` does, and User.save keeps the version and revokes the tokens."""
 
-    list_display = ("username", "name", "role", "email", "language", "is_active")
+    list_display = ("username", "name", "name_en", "role", "email", "language", "is_active")
     list_filter = ("role", "language", "is_active", "is_staff")
-    search_fields = ("username", "name", "email", "first_name", "last_name")
+    search_fields = ("username", "name", "name_en", "email", "first_name", "last_name")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Baifang"), {"fields": ("name", "role", "language", "registration_number")}),
+        (
+            _("Baifang"),
+            {"fields": ("name", "name_en", "role", "language", "registration_number")},
+        ),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        (_("Baifang"), {"fields": ("name", "role", "language", "email")}),
+        (_("Baifang"), {"fields": ("name", "name_en", "role", "language", "email")}),
     )
 
 
@@ -86,17 +89,17 @@ class UserAdmin(DjangoUserAdmin):
 class RegionAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     save_service = "region_save"
     service_fields = services.REGION_FIELDS
-    list_display = ("code", "name", "manager")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_en", "manager")
+    search_fields = ("code", "name", "name_en")
 
 
 @admin.register(District)
 class DistrictAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     save_service = "district_save"
     service_fields = services.DISTRICT_FIELDS
-    list_display = ("code", "name", "region", "dm")
+    list_display = ("code", "name", "name_en", "region", "dm")
     list_filter = ("region",)
-    search_fields = ("code", "name", "dm__username", "dm__name")
+    search_fields = ("code", "name", "name_en", "dm__username", "dm__name")
     list_select_related = ("region", "dm")
 
 
@@ -104,17 +107,17 @@ class DistrictAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 class ProductAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     save_service = "product_save"
     service_fields = services.PRODUCT_FIELDS
-    list_display = ("code", "name", "is_active")
+    list_display = ("code", "name", "name_en", "is_active")
     list_filter = ("is_active",)
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_en")
 
 
 @admin.register(Team)
 class TeamAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     save_service = "team_save"
     service_fields = (*services.TEAM_FIELDS, "products")
-    list_display = ("code", "name", "call_rate_target", "pims_per_week")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_en", "call_rate_target", "pims_per_week")
+    search_fields = ("code", "name", "name_en")
     filter_horizontal = ("products",)
 
     def save_related(self, request, form, formsets, change):
@@ -141,7 +144,7 @@ class TerritoryAdminForm(forms.ModelForm):
 
     class Meta:
         model = Territory
-        fields = ("name", "code", "team", "district", "rep")
+        fields = ("name", "name_en", "code", "team", "district", "rep")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,9 +166,9 @@ class TerritoryAdminForm(forms.ModelForm):
 @admin.register(Territory)
 class TerritoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     form = TerritoryAdminForm
-    list_display = ("code", "name", "team", "district", "rep")
+    list_display = ("code", "name", "name_en", "team", "district", "rep")
     list_filter = ("team", "district")
-    search_fields = ("code", "name", "rep__username", "rep__name")
+    search_fields = ("code", "name", "name_en", "rep__username", "rep__name")
     list_select_related = ("team", "district", "rep")
     inlines = [TerritoryAssignmentInline]
 

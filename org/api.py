@@ -79,7 +79,7 @@ SYNCED = ("id", "version", "created_at", "updated_at")
 class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
-        fields = (*SYNCED, "name", "code", "manager")
+        fields = (*SYNCED, "name", "name_en", "code", "manager")
 
     def create(self, validated_data):
         return services.region_save(region=Region(), **validated_data)
@@ -91,7 +91,7 @@ class RegionSerializer(serializers.ModelSerializer):
 class DistrictSerializer(serializers.ModelSerializer):
     class Meta:
         model = District
-        fields = (*SYNCED, "name", "code", "region", "dm")
+        fields = (*SYNCED, "name", "name_en", "code", "region", "dm")
 
     def create(self, validated_data):
         return services.district_save(district=District(), **validated_data)
@@ -103,7 +103,7 @@ class DistrictSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = (*SYNCED, "name", "code", "is_active")
+        fields = (*SYNCED, "name", "name_en", "code", "is_active")
 
     def create(self, validated_data):
         return services.product_save(product=Product(), **validated_data)
@@ -115,7 +115,15 @@ class ProductSerializer(serializers.ModelSerializer):
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = (*SYNCED, "name", "code", "products", "call_rate_target", "pims_per_week")
+        fields = (
+            *SYNCED,
+            "name",
+            "name_en",
+            "code",
+            "products",
+            "call_rate_target",
+            "pims_per_week",
+        )
 
     def create(self, validated_data):
         return services.team_save(team=Team(), **validated_data)
@@ -127,7 +135,7 @@ class TeamSerializer(serializers.ModelSerializer):
 class TerritorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Territory
-        fields = (*SYNCED, "name", "code", "team", "district", "rep")
+        fields = (*SYNCED, "name", "name_en", "code", "team", "district", "rep")
 
     def create(self, validated_data):
         """Through the services: a rep only by the handover, which keeps who held it when."""
@@ -150,6 +158,7 @@ class UserSerializer(serializers.ModelSerializer):
             "username",
             "password",
             "name",
+            "name_en",
             "email",
             "role",
             "language",
@@ -244,6 +253,8 @@ class MeView(APIView):
                 "id": serializers.IntegerField(),
                 "username": serializers.CharField(),
                 "name": serializers.CharField(),
+                "name_en": serializers.CharField(),
+                "display_name": serializers.CharField(),
                 "role": serializers.ChoiceField(Role.choices),
                 "language": serializers.CharField(),
                 "territories": serializers.ListField(child=serializers.UUIDField()),
@@ -264,7 +275,9 @@ class MeView(APIView):
             {
                 "id": user.pk,
                 "username": user.username,
-                "name": str(user),
+                "name": user.name or user.get_full_name() or user.username,
+                "name_en": user.name_en,
+                "display_name": user.display_name,
                 "role": Role.ADMIN if user.is_admin else user.role,
                 "language": user.language,
                 "territories": [str(pk) for pk in territories.values_list("pk", flat=True)],

@@ -215,7 +215,7 @@ class CatalogueQuerySet(ScopedQuerySet):
 
 
 class Product(BilingualName, SyncedModel):
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, blank=True)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
     is_active = models.BooleanField(_("active"), default=True)

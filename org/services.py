@@ -49,10 +49,10 @@ def user_set_language(*, user: User, language: str) -> User:
 # The organisation's reference data: create (a new instance) or change, validated like the
 # forms. The admin and the API write them here.
 
-REGION_FIELDS = ("name", "code", "manager")
-DISTRICT_FIELDS = ("name", "code", "region", "dm")
-PRODUCT_FIELDS = ("name", "code", "is_active")
-TEAM_FIELDS = ("name", "code", "call_rate_target", "pims_per_week")
+REGION_FIELDS = ("name", "name_en", "code", "manager")
+DISTRICT_FIELDS = ("name", "name_en", "code", "region", "dm")
+PRODUCT_FIELDS = ("name", "name_en", "code", "is_active")
+TEAM_FIELDS = ("name", "name_en", "code", "call_rate_target", "pims_per_week")
 
 
 def _reference_save(record, fields, allowed):
@@ -129,16 +129,24 @@ def team_targets_save(
     return team
 
 
-TERRITORY_FIELDS = ("name", "code", "team", "district")
+TERRITORY_FIELDS = ("name", "name_en", "code", "team", "district")
 
 
 @transaction.atomic
 def territory_create(
-    *, name: str, code: str, team, district, rep: User | None = None, on=None, id=None
+    *,
+    name: str,
+    code: str,
+    team,
+    district,
+    name_en: str = "",
+    rep: User | None = None,
+    on=None,
+    id=None,
 ) -> Territory:
     """A new territory, vacant or handed to `rep` from `on` (default: today) by the handover,
     which keeps who held it when. `id`: the one the caller chose (the admin's form)."""
-    territory = Territory(name=name, code=code, team=team, district=district)
+    territory = Territory(name=name, name_en=name_en, code=code, team=team, district=district)
     if id is not None:
         territory.id = id
     territory.full_clean()
@@ -266,7 +274,7 @@ def absence_update(*, absence: Absence, by: User | None = None, **fields) -> Abs
     return absence
 
 
-USER_FIELDS = ("username", "name", "email", "role", "language", "is_active")
+USER_FIELDS = ("username", "name", "name_en", "email", "role", "language", "is_active")
 
 
 @transaction.atomic

@@ -79,7 +79,7 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"第{n}人民医院")
     name_en = factory.Sequence(lambda n: f"People's Hospital No. {n}")
-    level = "三级甲等"
+    level = "3A"
     city = "上海"
     province = "上海"
 

@@ -74,7 +74,7 @@ def validate_call(*, call, customers, products, materials, changed, settings_, a
             add(
                 "customers",
                 _("%(names)s: not a customer of territory %(territory)s.")
-                % {"names": ", ".join(outside), "territory": territory.name},
+                % {"names": ", ".join(outside), "territory": territory.display_name},
             )
 
     # Dates of a completed call: not in the future, not beyond the backdating limit.

@@ -9,3 +9,12 @@ DATETIME_INPUT_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",
 ]
+
+# One display of dates per language, the same everywhere (pages, the admin, exports): ISO.
+DATE_FORMAT = "Y-m-d"
+SHORT_DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+MONTH_DAY_FORMAT = "m-d"
+YEAR_MONTH_FORMAT = "Y-m"
+TIME_FORMAT = "H:i"

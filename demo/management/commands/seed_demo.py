@@ -15,6 +15,7 @@ from customers.models import (
     Customer,
     CustomerKind,
     Department,
+    HospitalLevel,
     Institution,
     InstitutionKind,
 )
@@ -108,7 +109,7 @@ HOSPITAL_NAMES = [
     ("市第三人民医院", "Third People's Hospital"),
     ("市心血管病医院", "Cardiovascular Hospital"),
 ]
-LEVELS = ["三级甲等", "三级甲等", "三级乙等", "二级甲等"]
+LEVELS = ["3A", "3A", "3B", "2A"]  # HospitalLevel codes
 # (name, English, specialty, team: ONC / CV / None for both)
 CLINICAL_DEPARTMENTS = [
     ("肿瘤科", "Oncology", "肿瘤内科", "ONC"),
@@ -132,15 +133,21 @@ NON_PRESCRIBER_ROLES = [
     ("护理部", "Nursing", "护士长", "N3"),
 ]
 TITLES = ["主任医师", "副主任医师", "主治医师", "主治医师", "住院医师"]
-PRODUCTS = {
-    "ONC": [("ONC-1", "安可维 Oncovia"), ("ONC-2", "肿瑞克 Tumorex")],
-    "CV": [("CV-1", "心博力 Cardiplex"), ("CV-2", "维舒林 Vasolin"), ("CV-3", "力脂达 Lipidra")],
+PRODUCTS = {  # (code, name, English name)
+    "ONC": [("ONC-1", "安可维", "Oncovia"), ("ONC-2", "肿瑞克", "Tumorex")],
+    "CV": [
+        ("CV-1", "心博力", "Cardiplex"),
+        ("CV-2", "维舒林", "Vasolin"),
+        ("CV-3", "力脂达", "Lipidra"),
+    ],
 }
-TEAMS = [("ONC", "肿瘤团队 Oncology", 10), ("CV", "心血管团队 Cardiovascular", 12)]
+TEAMS = [("ONC", "肿瘤", "Oncology", 10), ("CV", "心血管", "Cardiovascular", 12)]
+# (code, name, English name, DM's username, name, English name, language)
 DISTRICTS = [
-    ("SH", "上海地区", "dm.sh", "孙立新", "zh-hans"),
-    ("ZJ", "浙江地区", "dm.zj", "Emma Zhou 周晓梅", "en"),
+    ("SH", "上海地区", "Shanghai District", "dm.sh", "孙立新", "Sun Lixin", "zh-hans"),
+    ("ZJ", "浙江地区", "Zhejiang District", "dm.zj", "周晓梅", "Emma Zhou", "en"),
 ]
+DISTRICT_PINYIN = {"SH": ("上海", "Shanghai"), "ZJ": ("浙江", "Zhejiang")}
 HOLIDAYS_2026 = [
     (date(2026, 1, 1), "元旦"),
     (date(2026, 2, 16), "春节"),
@@ -211,11 +218,12 @@ class Demo:
         (surname, surname_en), (given, given_en) = self.rng.choice(SURNAMES), self.rng.choice(GIVEN)
         return surname + given, f"{surname_en} {given_en}"
 
-    def user(self, username, role, name, language="zh-hans", **extra):
+    def user(self, username, role, name, name_en="", language="zh-hans", **extra):
         user = User.objects.create(
             username=username,
             role=role,
             name=name,
+            name_en=name_en,
             language=language,
             password=self.password,
             email=f"{username}@demo.baifang.local",
@@ -225,7 +233,7 @@ class Demo:
 
     def load(self):
         admin = self.user(
-            "admin", Role.ADMIN, "Alex Admin 系统管理员", "en", is_staff=True, is_superuser=True
+            "admin", Role.ADMIN, "系统管理员", "Alex Admin", "en", is_staff=True, is_superuser=True
         )
         self.logins.append((admin.username, "admin"))
         teams = self.organisation()
@@ -257,22 +265,26 @@ class Demo:
         return self.logins, counts
 
     def organisation(self):
-        rm = self.user("rm.east", Role.REGIONAL, "钱志远")
-        self.region = Region.objects.create(code="EAST", name="华东大区", manager=rm)
+        rm = self.user("rm.east", Role.REGIONAL, "钱志远", "Qian Zhiyuan")
+        self.region = Region.objects.create(
+            code="EAST", name="华东大区", name_en="East China Region", manager=rm
+        )
         self.logins.append((rm.username, "regional manager, 华东大区"))
         self.districts = {}
-        for code, name, username, person, language in DISTRICTS:
-            dm = self.user(username, Role.DM, person, language)
+        for code, name, name_en, username, person, person_en, language in DISTRICTS:
+            dm = self.user(username, Role.DM, person, person_en, language)
             self.districts[code] = District.objects.create(
-                region=self.region, code=code, name=name, dm=dm
+                region=self.region, code=code, name=name, name_en=name_en, dm=dm
             )
             self.logins.append((username, f"DM, {name}"))
         teams = {}
-        for code, name, target in TEAMS:
+        for code, name, name_en, target in TEAMS:
             team = Team.objects.create(
-                code=code, name=name, call_rate_target=target, pims_per_week=1
+                code=code, name=name, name_en=name_en, call_rate_target=target, pims_per_week=1
             )
-            team.products.set(Product.objects.create(code=c, name=n) for c, n in PRODUCTS[code])
+            team.products.set(
+                Product.objects.create(code=c, name=n, name_en=e) for c, n, e in PRODUCTS[code]
+            )
             teams[code] = team
         return teams
 
@@ -284,10 +296,12 @@ class Demo:
                 for i in range(3 * self.scale):
                     number += 1
                     username = f"rep.{district_code.lower()}{number}"
-                    rep = self.user(username, Role.REP, self.person()[0])
+                    rep = self.user(username, Role.REP, *self.person())
+                    place, place_en = DISTRICT_PINYIN[district_code]
                     territory = Territory.objects.create(
                         code=f"{district_code}-{team_code}-{i + 1:02d}",
-                        name=f"{district.name[:2]}{team_code}{i + 1}区",
+                        name=f"{place}{team_code}{i + 1}区",
+                        name_en=f"{place_en} {team_code} {i + 1}",
                         team=team,
                         district=district,
                     )
@@ -305,6 +319,7 @@ class Demo:
         Territory.objects.create(
             code="SH-ONC-VAC",
             name="上海ONC空缺区",
+            name_en="Shanghai ONC (vacant)",
             team=teams["ONC"],
             district=self.districts["SH"],
         )
@@ -331,7 +346,9 @@ class Demo:
                 name=f"{city}{name}{suffix}",
                 name_en=f"{city_en} {name_en}{suffix_en}",
                 kind=kind,
-                level=self.rng.choice(LEVELS) if kind == InstitutionKind.HOSPITAL else "一级",
+                level=self.rng.choice(LEVELS)
+                if kind == InstitutionKind.HOSPITAL
+                else HospitalLevel.UNRATED,
                 city=city,
                 province=province,
                 beds=beds,
