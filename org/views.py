@@ -84,6 +84,11 @@ SETTINGS_PAGES = [
         ),
     ),
     (
+        "planning:settings",
+        gettext_lazy("Planning"),
+        gettext_lazy("The capacity floor: below it, a plan's utilisation is flagged at approval."),
+    ),
+    (
         "reports:requirements",
         gettext_lazy("Requirements"),
         gettext_lazy(
