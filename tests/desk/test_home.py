@@ -205,3 +205,11 @@ def test_the_desk_renders_in_both_languages(dw, login, language):
     else:
         assert "Plans waiting for your approval" in dm and "Coaching to do" in dm
         assert "Districts this month" in rm
+
+
+def test_the_navigation_names_a_managers_home_desk_and_a_reps_today(dw, login):
+    dm = home(login(dw.dm_x)).context["nav_items"][0]
+    rep = home(login(dw.rep_x)).context["nav_items"][0]
+
+    assert (dm["url"], str(dm["label"]), dm["active"]) == ("/", "Desk", True)
+    assert str(rep["label"]) == "Today"
