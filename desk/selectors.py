@@ -194,8 +194,18 @@ def pulse(user, *, territories, today=None):
         "pace_pct": figures.percent(pace),
         "lines": lines,
         "behind": sum(1 for line in lines if line["behind"]),
-        "freshness": report_selectors.snapshot_freshness(held, period),
+        "freshness": _freshness(held, period),
     }
+
+
+def _freshness(territories, period: Period):
+    """The "as of" of the snapshots read, as the dashboards show it (the time only when today)."""
+    freshness = report_selectors.snapshot_freshness(territories, period)
+    as_of = freshness["as_of"]
+    freshness["today"] = (
+        as_of is not None and timezone.localtime(as_of).date() == timezone.localdate()
+    )
+    return freshness
 
 
 def district_pulse(user, *, today=None):
