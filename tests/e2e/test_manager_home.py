@@ -21,6 +21,7 @@ from tests.planning.factories import make_plan
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 SHOTS = Path("/work/shots/inbox")
 
 TEXT = {
@@ -126,6 +127,11 @@ def test_the_dm_sees_the_waiting_plan_and_amendment_and_opens_the_plan(
     rep = "陈静" if language == "zh-hans" else "Chen Jing"
     assert page.evaluate("document.documentElement.scrollWidth") <= DESK["width"]
     shot(page, f"dm_home_{language}")
+    # Usable on a phone: one column, the wide tables scroll inside their card.
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, f"dm_home_phone_{language}")
+    page.set_viewport_size(DESK)
 
     plans.get_by_role("link", name=rep).click()
     expect(page).to_have_url(f"{live_server.url}/plans/{world.plan.pk}/")
