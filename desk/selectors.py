@@ -5,7 +5,7 @@ districts or waiting items (the lists are capped, their totals counted in SQL)."
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from calls.models import Amendment, AmendmentStatus, Call, CallAttendee, CoachingComment
@@ -209,18 +209,18 @@ def _freshness(territories, period: Period):
 
 
 def district_pulse(user, *, today=None):
-    """A DM's district (the first they manage) and its reps' pulse; None without a district."""
-    district = (
-        District.objects.for_user(user)
-        .filter(dm=user)
-        .select_related("region")
-        .order_by("code")
-        .first()
-    )
+    """A DM's district (the first they manage) and its reps' pulse; None without a district.
+    The district comes with its territories (one query less) unless nobody holds one."""
+    first = District.objects.for_user(user).filter(dm=user).order_by("code").values("pk")[:1]
+    territories = Territory.objects.for_user(user).filter(district=Subquery(first))
+    reps = pulse(user, territories=territories, today=today)
+    if reps["lines"]:
+        district = reps["lines"][0]["territory"].district
+    else:
+        district = District.objects.filter(pk=Subquery(first)).first()
     if district is None:
         return None
-    territories = Territory.objects.for_user(user).filter(district=district)
-    return {"district": district, **pulse(user, territories=territories, today=today)}
+    return {"district": district, **reps}
 
 
 def region_pulse(user, *, today=None):
