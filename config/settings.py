@@ -56,6 +56,7 @@ LOCAL_APPS = [
     "reports",
     "notifications",
     "planning",
+    "desk",  # the managers' home: reads planning, calls and reports
     "demo",  # above every app: seed_demo
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

@@ -76,7 +76,9 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", reports_today.home, name="home"),  # a rep's Today; org's overview for the others
+    # "home" (/): a rep's Today; a DM's or regional manager's desk (inbox and pulse); an admin's
+    # overview. Included by name: config and desk are independent layers.
+    path("", include("desk.urls")),
     path("language/", org_views.language_set, name="language_set"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,7 +1,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Language
+from .models import Language, Role
 
 # (url name, label, who sees it). Sections whose app has not landed yet are left out.
 NAVIGATION = [
@@ -31,6 +31,8 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
+        if url_name == "home" and user.role in (Role.DM, Role.REGIONAL) and not user.is_admin:
+            label = _("Desk")  # a manager's home is the desk (inbox and pulse), not Today
         items.append(
             {
                 "url": url,

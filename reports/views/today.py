@@ -23,16 +23,9 @@ from ..models import TargetClass
 FIRST_TARGETS = 5
 
 
-@login_required
-def home(request):
-    """The landing page: a rep's Today; everybody else's overview."""
-    if request.user.is_rep:
-        return today(request)
-    return overview(request)
-
-
 def overview(request):
-    """Everybody but a rep: their territories at a glance and a search to find a customer."""
+    """An admin's home (desk.views.home): the territories at a glance and a search to find a
+    customer."""
     return render(
         request, "org/home.html", {"territories": territory_customer_counts(request.user)}
     )

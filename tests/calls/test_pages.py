@@ -64,10 +64,9 @@ def test_a_reps_home_is_today_with_the_itinerary_by_hospital_and_department(cw, 
     assert cw.tx.name in html
 
 
-def test_a_managers_home_stays_the_territory_overview(cw, login):
-    page = login(cw.dm_x).get(reverse("home"))
-
-    assert page.templates[0].name == "org/home.html"
+def test_a_managers_home_is_the_desk_and_an_admins_the_territory_overview(cw, login):
+    assert login(cw.dm_x).get(reverse("home")).templates[0].name == "desk/home.html"
+    assert login(cw.admin).get(reverse("home")).templates[0].name == "org/home.html"
 
 
 def test_navigation_shows_calls(cw, login):

@@ -255,9 +255,9 @@ def test_today_in_chinese_shows_chinese_headings(targets, login):
     assert "Still to visit" not in html
 
 
-def test_a_manager_gets_the_overview_and_a_today_without_targets(targets, login):
+def test_a_manager_gets_the_desk_and_a_today_without_targets(targets, login):
     client = login(targets.dm_x)
-    assert client.get(reverse("home")).templates[0].name == "org/home.html"
+    assert client.get(reverse("home")).templates[0].name == "desk/home.html"
     page = today_page(client)
     assert page.context["still"] == [] and page.context["pims"]["rows"] == []
 
