@@ -6,7 +6,7 @@ from datetime import date
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
 from customers.models import (
     AdoptionStage,
@@ -186,6 +186,11 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             logins, counts = Demo(random.Random(seed), max(1, scale)).load()
+        if connection.vendor == "postgresql":
+            # Fresh statistics for the planner after a bulk load (autovacuum may be behind or
+            # off): without them it estimates one row per table and nests loops.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         counts["notifications"] = self.reminders()
         self.stdout.write(f"Demo logins (password {PASSWORD}):")
         for username, description in logins:
