@@ -18,7 +18,7 @@ from tests.e2e.test_journeys import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
-SHOTS = Path("/work/shots/approvals")
+SHOTS = Path("/tmp/shots/approvals")
 
 TEXT = {
     "zh-hans": {

@@ -1,6 +1,6 @@
 """The DM at a 1440-px desk opens the calls table (zh-Hans, then English), sorts it by rep,
 filters it by status, exports CSV: the file holds the rows shown. Screenshots of the calls,
-customers and plans tables in both languages go to /work/shots/tables/."""
+customers and plans tables in both languages go to /tmp/shots/tables/."""
 
 import csv
 import io
@@ -17,7 +17,7 @@ from tests.e2e.test_journeys import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
-SHOTS = Path("/work/shots/tables")
+SHOTS = Path("/tmp/shots/tables")
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

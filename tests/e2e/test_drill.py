@@ -13,7 +13,7 @@ from tests.reports.test_drill import MARCH, drill  # noqa: F401 - the drill worl
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
-SHOTS = Path("/work/shots/drill")
+SHOTS = Path("/tmp/shots/drill")
 TEXT = {
     "zh-hans": {"targets": "目标客户", "uncovered": "尚未覆盖"},
     "en": {"targets": "Targets", "uncovered": "Not yet covered"},

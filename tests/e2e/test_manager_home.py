@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SHOTS = Path("/work/shots/inbox")
+SHOTS = Path("/tmp/shots/inbox")
 
 TEXT = {
     "zh-hans": {"plans": "待审批的计划", "amendments": "修改申请", "districts": "各地区本月情况"},

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SHOTS = Path("/work/shots/planreview")
+SHOTS = Path("/tmp/shots/planreview")
 TEXT = {
     "zh-hans": {
         "decision": "你的决定",

@@ -12,7 +12,7 @@ from tests.reports.test_pages import PERIOD, figures  # noqa: F401 - the figures
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
-SHOTS = Path("/work/shots/region")
+SHOTS = Path("/tmp/shots/region")
 
 
 @pytest.mark.parametrize(

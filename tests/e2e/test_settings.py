@@ -14,7 +14,7 @@ from tests.e2e.test_journeys import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1440, "height": 900}
-SHOTS = Path("/work/shots/settings")
+SHOTS = Path("/tmp/shots/settings")
 
 TEXT = {
     "zh-hans": {"settings": "设置", "catalogue": "目录", "save": "保存", "saved": "已保存"},
