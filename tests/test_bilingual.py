@@ -165,7 +165,7 @@ def test_a_catalogue_item_with_neither_name_is_refused(world, make):
         assert str(error.value.messages[0]) == "Give a Chinese or an English name."
         from django.utils.translation import gettext
 
-        assert gettext("Give a Chinese or an English name.") == "请填写中文名称或英文名称。"
+        assert gettext("Give a Chinese or an English name.") == "请填写中文或英文名称。"
 
 
 def test_an_english_name_alone_is_enough_for_a_catalogue_item(world):

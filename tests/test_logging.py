@@ -157,7 +157,9 @@ def test_a_task_sent_during_a_request_carries_its_id_into_the_worker(
     world, login, memory_broker, json_logs
 ):
     response = login(world.admin).post(
-        reverse("notifications:rule_run", args=[Rule.NO_PIM]), HTTP_X_REQUEST_ID="follow-me-42"
+        reverse("notifications:rule_run", args=[Rule.NO_PIM]),
+        {"confirm": "1"},
+        HTTP_X_REQUEST_ID="follow-me-42",
     )
     assert response.status_code == 302
 

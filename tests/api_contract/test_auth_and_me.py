@@ -26,6 +26,8 @@ def test_a_client_gets_a_token_and_uses_it(world):
         "id": None,
         "username": "rep_x",
         "name": world.rep_x.name,
+        "name_en": world.rep_x.name_en,
+        "display_name": world.rep_x.display_name,
         "role": "rep",
         "language": "en",
         "territories": [str(world.tx.pk)],

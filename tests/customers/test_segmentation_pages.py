@@ -285,7 +285,7 @@ def test_apply_saves_a_version_runs_the_job_and_the_classes_change(
 
     page = client.get(response["Location"])
     assert "Done at" in text(page)
-    assert "2 prescribers changed class on 03/01/2026." in text(page)
+    assert "2 prescribers changed class on 2026-03-01." in text(page)
     assert 'value="100"' in page.content.decode()  # the progress bar is full
     assert f"{reverse('customers:list')}?klass=A" in page.content.decode()
     assert product_url(seg) in page.content.decode()

@@ -31,7 +31,7 @@ def test_a_rep_logs_a_planned_call_from_today_on_a_phone(page: Page, live_server
     log_in(page, live_server, "rep_x")
 
     expect(page.get_by_role("heading", name="Today's calls")).to_be_visible()
-    expect(page.get_by_text("仁济医院")).to_be_visible()
+    expect(page.get_by_text("Renji Hospital")).to_be_visible()  # in the rep's language
     shot(page, "today")
     page.locator(f'a[href="/calls/{planned.pk}/log/"]').click()
 

@@ -53,7 +53,7 @@ def test_a_rep_adds_a_non_prescriber_on_a_phone(page: Page, live_server, world):
     page.locator("#id_name").fill("周护士长")
     page.locator("#id_kind").select_option("non_prescriber")
     expect(page.locator("#id_role_group")).to_be_visible()
-    page.locator("#id_institution").select_option(label="仁济医院")
+    page.locator("#id_institution").select_option(label="Renji Hospital")  # an English rep
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("A non-prescriber needs a role group (N1, N2 or N3).")).to_be_visible()
 

@@ -117,11 +117,16 @@ def test_creating_a_customer_who_exists_meets_the_duplicate_warning(
     log_in(page, live_server, "rep_x")
     page.goto(f"{live_server.url}/customers/new/?name=李建国")
 
-    page.locator("#id_institution").select_option(label="仁济医院")
+    # Names in the rep's language.
+    hospital, department = {
+        "zh-hans": ("仁济医院", "肿瘤科"),
+        "en": ("Renji Hospital", "Oncology"),
+    }[language]
+    page.locator("#id_institution").select_option(label=hospital)
     departments = page.locator("#id_department option").all_inner_texts()
-    assert any("肿瘤科" in text for text in departments)
+    assert any(department in text for text in departments)
     assert not any("呼吸科" in text for text in departments)  # another institution's
-    page.locator("#id_department").select_option(label="仁济医院 · 肿瘤科")
+    page.locator("#id_department").select_option(label=f"{hospital} · {department}")
     page.locator("form.form button[type=submit]").click()
 
     warning = page.locator(".duplicates")
