@@ -25,11 +25,14 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# A text cell starting with one of these is read as a formula by Excel, LibreOffice and WPS
+# (CSV injection): such a cell is written as text, behind an apostrophe.
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_formula(value):
-    """`value` safe for a spreadsheet cell: a text starting like a formula gets a leading `'`."""
+    """`value` safe for a spreadsheet cell: a text starting like a formula gets a leading `'`;
+    numbers, dates and everything else are returned unchanged (-3 stays a number)."""
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value

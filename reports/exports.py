@@ -15,26 +15,12 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.exports import FORMATS, escape_formula
 from core.periods import parse
 
 from . import selectors
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 PERCENT = "percent"  # a column kind: a share 0–1 shown as a percentage
-# A text cell starting with one of these is read as a formula by Excel, LibreOffice and WPS
-# (CSV injection): such a cell is written as text, behind an apostrophe.
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(value):
-    """`value` safe for a spreadsheet cell: a text starting like a formula gets a leading `'`;
-    numbers, dates and everything else are returned unchanged (-3 stays a number)."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
 
 
 def _cell(value, kind):
