@@ -25,11 +25,19 @@ PHONE = {"width": 390, "height": 844}
 SHOTS = Path("/tmp/shots/inbox")
 
 TEXT = {
-    "zh-hans": {"plans": "待审批的计划", "amendments": "修改申请", "districts": "各地区本月情况"},
+    "zh-hans": {
+        "plans": "待审批的计划",
+        "amendments": "修改申请",
+        "districts": "各地区本月情况",
+        "approve": "批准",
+        "approved": "修改申请已批准，拜访已更正。",
+    },
     "en": {
         "plans": "Plans waiting for your approval",
         "amendments": "Amendment requests",
         "districts": "Districts this month",
+        "approve": "Approve",
+        "approved": "Amendment approved: the call is corrected.",
     },
 }
 
@@ -133,6 +141,16 @@ def test_the_dm_sees_the_waiting_plan_and_amendment_and_opens_the_plan(
     shot(page, f"dm_home_phone_{language}")
     page.set_viewport_size(DESK)
 
+    # One click from the inbox to the amendment's change, approved there; home no longer lists it.
+    amendments.get_by_role("link", name=rep).click()
+    expect(page).to_have_url(f"{live_server.url}/calls/amendments/{world.amendment.pk}/")
+    expect(page.locator("table.amendment-diff ins", has_text="Oncovia data")).to_be_visible()
+    page.get_by_role("button", name=text["approve"], exact=True).click()
+    expect(page.get_by_text(text["approved"])).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("region", name=text["amendments"]).get_by_role("row")).to_have_count(0)
+
+    plans = page.get_by_role("region", name=text["plans"])
     plans.get_by_role("link", name=rep).click()
     expect(page).to_have_url(f"{live_server.url}/plans/{world.plan.pk}/")
 
