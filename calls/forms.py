@@ -449,3 +449,4 @@ class CallSettingsForm(forms.Form):
         _("Most sample units a customer may receive in a calendar quarter; empty: no limit."),
         required=False,
     )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -44,6 +44,8 @@ class CallSettings(models.Model):
             "Samples handed over at a group call count for every attendee."
         ),
     )
+    # +1 on every save: a form names the version it was read at (core.concurrency).
+    version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
 
     class Meta:

@@ -214,9 +214,10 @@ def material_delete(request, pk):
 
 @login_required
 def call_settings(request):
-    """Grace period, backdating limit and the sample limit; the last writer wins, the history
-    shows every write."""
+    """Grace period, backdating limit and the sample limit; the history shows every write. The
+    form names the version it was read at: a change saved meanwhile is refused (409), not lost."""
     _admin_only(request)
+    status = 400 if request.method == "POST" else 200
     current = CallSettings.load()
     form = CallSettingsForm(
         request.POST or None,
@@ -224,13 +225,19 @@ def call_settings(request):
             "grace_days": current.grace_days,
             "backdating_days": current.backdating_days,
             "sample_limit_per_quarter": current.sample_limit_per_quarter,
+            "version": current.version,
         },
     )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
         try:
-            services.call_settings_save(by=request.user, **form.cleaned_data)
+            services.call_settings_save(
+                by=request.user, expected_version=data.pop("version"), **data
+            )
         except ValidationError as error:
             _errors_onto(form, error)
+        except Stale as error:
+            form.add_error(None, error.message)
         else:
             messages.success(request, _("Call settings saved."))
             return redirect("calls:settings")
@@ -244,5 +251,5 @@ def call_settings(request):
                 empty={"sample_limit_per_quarter": _("no limit")},
             ),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )

@@ -49,6 +49,7 @@ class PlanningSettingsForm(forms.Form):
         error_messages={"invalid": _("The capacity floor is a percentage from 0 to 100.")},
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
     )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 def _int_or_none(value):

@@ -34,6 +34,8 @@ class PlanningSettings(models.Model):
             "Approving a plan warns when its planned calls are below this share of its capacity."
         ),
     )
+    # +1 on every save: a form names the version it was read at (core.concurrency).
+    version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
 
     class Meta:

@@ -306,16 +306,22 @@ def planning_settings(request):
         raise PermissionDenied
     current = PlanningSettings.load()
     form = PlanningSettingsForm(
-        request.POST or None, initial={"capacity_floor": current.capacity_floor}
+        request.POST or None,
+        initial={"capacity_floor": current.capacity_floor, "version": current.version},
     )
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             services.planning_settings_save(
-                by=request.user, capacity_floor=form.cleaned_data["capacity_floor"]
+                by=request.user,
+                capacity_floor=form.cleaned_data["capacity_floor"],
+                expected_version=form.cleaned_data["version"],
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+        except Stale as error:
+            form.add_error(None, error.message)
         else:
             messages.success(request, _("Planning settings saved."))
             return redirect("planning:settings")
@@ -323,7 +329,7 @@ def planning_settings(request):
         request,
         "planning/settings.html",
         {"form": form, "changes": selectors.planning_settings_changes()},
-        status=400 if form.is_bound else 200,
+        status=status,
     )
 
 

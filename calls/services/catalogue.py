@@ -30,6 +30,10 @@ STALE_ITEM = gettext_lazy(
     "Someone else changed this item meanwhile (now version %(v)s); "
     "your change was not saved. Check it and save again."
 )
+STALE_SETTINGS = gettext_lazy(
+    "Someone else changed the call settings meanwhile (now version %(v)s); "
+    "your change was not saved. Check them and save again."
+)
 USED = gettext_lazy("This item is used by calls; deactivate it instead.")
 
 
@@ -167,12 +171,14 @@ def _in_range(errors, name, value, bounds):
 
 
 @transaction.atomic
-def call_settings_save(*, by: User, **fields) -> CallSettings:
-    """Change the call settings (the last writer wins; the history keeps every write)."""
+def call_settings_save(*, by: User, expected_version=None, **fields) -> CallSettings:
+    """Change the call settings; the history keeps every write. With `expected_version` (the
+    version the form was read at) settings changed meanwhile are `Stale`, nothing written."""
     _admin(by)
     _known(fields, CALL_SETTINGS_FIELDS)
     CallSettings.load()
     settings_ = CallSettings.objects.select_for_update().get(pk=1)
+    check_version(settings_, expected_version, STALE_SETTINGS)
     for name, value in fields.items():
         setattr(settings_, name, value)
     errors = {}
@@ -184,6 +190,7 @@ def call_settings_save(*, by: User, **fields) -> CallSettings:
         )
     if errors:
         raise ValidationError(errors)
+    settings_.version += 1
     settings_._history_user = by
     settings_.save()
     return settings_

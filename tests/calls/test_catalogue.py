@@ -277,17 +277,41 @@ def test_call_settings_out_of_range_are_refused(cw, world_admin_client, field, v
     assert CallSettings.history.count() <= 1  # at most the row's creation
 
 
-@postgres_only
-def test_two_admins_changing_call_settings_last_writer_wins_and_history_shows_both(cw):
-    CallSettings.load()
-    results = race(
-        lambda: services.call_settings_save(by=cw.admin, grace_days=3),
-        lambda: services.call_settings_save(by=cw.admin, backdating_days=4),
+def test_call_settings_saved_from_an_old_page_are_refused_and_nothing_is_lost(
+    cw, world_admin_client
+):
+    page = world_admin_client.get(SETTINGS)
+    read = page.context["form"].initial["version"]
+    services.call_settings_save(by=cw.admin, grace_days=3)  # another admin, meanwhile
+    response = world_admin_client.post(
+        SETTINGS,
+        {
+            "grace_days": "9",
+            "backdating_days": "7",
+            "sample_limit_per_quarter": "10",
+            "version": read,
+        },
     )
-    assert not [r for r in results if isinstance(r, Exception)]
+    assert response.status_code == 400
+    assert "changed the call settings meanwhile" in response.context["form"].non_field_errors()[0]
+    assert CallSettings.load().grace_days == 3
+
+
+@postgres_only
+def test_two_admins_saving_call_settings_from_the_same_page_one_wins(cw):
+    version = CallSettings.load().version
+    results = race(
+        lambda: services.call_settings_save(by=cw.admin, expected_version=version, grace_days=3),
+        lambda: services.call_settings_save(
+            by=cw.admin, expected_version=version, backdating_days=4
+        ),
+    )
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and type(failed[0]).__name__ == "Stale"
     saved = CallSettings.load()
-    assert (saved.grace_days, saved.backdating_days) == (3, 4)  # under the lock: neither lost
-    assert CallSettings.history.count() == 3
+    assert (saved.grace_days == 3) != (saved.backdating_days == 4)  # exactly one was written
+    assert saved.version == version + 1
+    assert CallSettings.history.count() == 2
 
 
 # What reps are offered and may hand over.

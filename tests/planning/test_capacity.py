@@ -266,3 +266,16 @@ def test_the_service_refuses_out_of_range_and_non_admins(cap):
     with pytest.raises(PermissionDenied):
         services.planning_settings_save(by=cap.dm_x, capacity_floor=10)
     assert PlanningSettings.load().capacity_floor == 60
+
+
+def test_a_floor_saved_from_an_old_page_is_refused_and_nothing_is_lost(cap, login):
+    client = login(cap.admin)
+    url = reverse("planning:settings")
+    read = client.get(url).context["form"].initial["version"]
+    services.planning_settings_save(by=cap.admin, capacity_floor=40)  # another admin, meanwhile
+
+    response = client.post(url, {"capacity_floor": "75", "version": read})
+
+    assert response.status_code == 400
+    assert "changed the planning settings meanwhile" in text(response)
+    assert PlanningSettings.load().capacity_floor == 40
