@@ -20,7 +20,7 @@ from core.models import ChangeOp
 from org.models import User
 
 from .. import privacy
-from ..models import Alignment, ClassOverride, Customer, Erasure, Measure
+from ..models import Alignment, ClassHistory, ClassOverride, Customer, Erasure, Measure
 from .alignments import announce_alignment
 
 ALREADY_ERASED = gettext_lazy("This customer's personal data has been erased.")
@@ -99,6 +99,16 @@ def customer_erase(*, by: User, customer: Customer, reason: str) -> Erasure:
         changelog.record_queryset(
             ClassOverride.objects.filter(customer=customer), ChangeOp.DELETE, place
         )
+
+    # Managers' reasons for an override and the notes of the class history may name the person.
+    changelog.record(
+        ClassOverride,
+        privacy.scrub_text(
+            ClassOverride.objects.filter(customer=customer), ("reason",), pairs, synced=True
+        ),
+    )
+    privacy.scrub_text(ClassOverride.history.filter(customer_id=customer.pk), ("reason",), pairs)
+    privacy.scrub_text(ClassHistory.objects.filter(customer=customer), ("note",), pairs)
 
     # The higher apps scrub what they hold (calls, plans, notifications), while the names to
     # find are still the person's.

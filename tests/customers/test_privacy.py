@@ -16,7 +16,7 @@ from django.utils import timezone
 from calls.models import Call, CallAttendee, CallProduct
 from core.concurrency import Conflict
 from customers import services
-from customers.models import Alignment, ClassHistory, Customer, Erasure, Measure
+from customers.models import Alignment, ClassHistory, ClassOverride, Customer, Erasure, Measure
 from notifications.models import Notification, Rule
 from planning import selectors as plan_selectors
 from planning.models import PlanStatus, PlanVersion
@@ -45,6 +45,9 @@ def person(cw):  # noqa: F811
         by=cw.admin, customer=cx, research_topics="肺癌靶向治疗", best_time_to_visit="周四下午"
     )
     classify(cx, cw.px, "A")
+    ClassOverride.objects.create(
+        customer=cx, product=cw.py, klass="B", reason="王建国 moved to the new ward", author=cw.dm_x
+    )
     Measure.objects.create(customer=cx, product=cw.px, potential=100, support=20)
     group = make_call(
         cw.tx,
@@ -313,6 +316,7 @@ def test_after_the_erasure_the_name_appears_nowhere(person, api, client):
     # the history (django-simple-history) and what the approved plan keeps
     for model, rows in (
         (Customer, Customer.history.filter(id=person.cx.pk)),
+        (ClassOverride, ClassOverride.history.filter(customer_id=person.cx.pk)),
         (Call, Call.history.filter(id=group.pk)),
         (CallProduct, CallProduct.history.filter(call_id=group.pk)),
         (PlanVersion, PlanVersion.objects.filter(plan=plan)),
