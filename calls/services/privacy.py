@@ -4,6 +4,9 @@ every mention of the person's name in their text — the call, its products' fee
 comments, amendments, and the history of each — is replaced by the erased name. Mentions in
 other calls are left alone (another person of the same name may be meant)."""
 
+from django.db.models import F
+from django.utils import timezone
+
 from core import changelog
 from customers.privacy import scrub_json, scrub_text
 
@@ -20,10 +23,10 @@ CALL_TEXT = (
 
 def scrub_calls(customer, pairs) -> None:
     calls = Call.objects.filter(attendances__customer=customer).values("pk")
-    changed = scrub_text(Call.objects.filter(pk__in=calls), CALL_TEXT, pairs, synced=True)
-    changelog.record(Call, changed)
+    changed = set(scrub_text(Call.objects.filter(pk__in=calls), CALL_TEXT, pairs))
     scrub_text(Call.history.filter(id__in=calls), CALL_TEXT, pairs)
-    scrub_text(CallProduct.objects.filter(call__in=calls), ("feedback",), pairs)
+    products = scrub_text(CallProduct.objects.filter(call__in=calls), ("feedback",), pairs)
+    changed.update(CallProduct.objects.filter(pk__in=products).values_list("call_id", flat=True))
     scrub_text(CallProduct.history.filter(call_id__in=calls), ("feedback",), pairs)
     changelog.record(
         CoachingComment,
@@ -46,3 +49,6 @@ def scrub_calls(customer, pairs) -> None:
             Amendment.history.filter(history_id=version.history_id).update(
                 changes=changes, original=original, reason=reason
             )
+    # A call whose text or products' feedback changed is a new version: clients read it again.
+    Call.objects.filter(pk__in=changed).update(version=F("version") + 1, updated_at=timezone.now())
+    changelog.record(Call, changed)

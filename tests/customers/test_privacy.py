@@ -57,14 +57,15 @@ def person(cw):  # noqa: F811
     )
     group.notes += " — follow up"
     group.save()  # a second version in the call's history, naming him too
-    make_call(cw.tx, [cx], objective="See Wang Jianguo about the dose")
+    make_call(cw.tx, [cx], products=[(cw.px, [], "Wang Jianguo: the dose is too high")])
     plan = make_plan(
         cw.rep_x,
         cw.tx,
         status=PlanStatus.APPROVED,
         targets=[(cx, 2), (cw.cx2, 1)],
-        goals="Convert 王建国",
+        goals="Convert the oncology department",
     )
+    plan.targets.filter(customer=cx).update(objective="王建国 to speak at the PIM")
     PlanVersion.objects.create(
         plan=plan,
         number=1,
