@@ -23,8 +23,9 @@ from planning.models import PlanStatus, PlanVersion
 from tests.calls.conftest import cw  # noqa: F401
 from tests.calls.factories import make_call
 from tests.concurrency import postgres_only
-from tests.factories import classify
+from tests.factories import TerritoryFactory, classify
 from tests.planning.factories import make_plan
+from tests.queries import count_queries
 from tests.sync.conftest import apply, sync_all
 
 NAMES = ("王建国", "Wang Jianguo")
@@ -381,6 +382,16 @@ def test_the_page_offers_the_erasure_to_admins_only(person, client):
     client.force_login(person.rep_y)
     assert client.get(erase).status_code == 404
     assert Customer.objects.filter(pk=person.cx.pk, erased_at__isnull=True).exists()
+
+
+def test_the_confirmation_page_reads_a_fixed_number_of_queries(person, client):
+    client.force_login(person.admin)
+    url = reverse("customers:erase", args=[person.cx.pk])
+    before = count_queries(client, url)
+    for territory in (person.ty, TerritoryFactory(district=person.district_x)):
+        Alignment.objects.create(customer=person.cx, territory=territory)
+    make_call(person.tx, [person.cx])
+    assert count_queries(client, url) == before
 
 
 def test_the_reason_naming_the_person_goes_back_to_the_form(person, client):
