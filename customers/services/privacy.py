@@ -120,10 +120,9 @@ def customer_erase(*, by: User, customer: Customer, reason: str) -> Erasure:
     for field, value in anonymous.items():
         setattr(customer, field, value)
     customer.erased_at = timezone.now()
-    customer.save()  # a new version, its history row anonymous already
-    customer.refresh_from_db(fields=["name_pinyin", "name_initials"])
+    customer.save()  # a new version (and history row), its search keys those of the new name
     # Every earlier version in the history (django-simple-history) is anonymised too.
-    customer.history.exclude(history_id=customer.history.latest().history_id).update(
+    customer.history.update(
         **anonymous,
         name_pinyin=customer.name_pinyin,
         name_initials=customer.name_initials,
