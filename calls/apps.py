@@ -8,9 +8,16 @@ class CallsConfig(AppConfig):
 
     def ready(self):
         from core import changelog
+        from customers import privacy
         from org.models import Territory
 
         from .models import Call
+        from .selectors import personal_calls
+        from .services.privacy import scrub_calls
+
+        # A customer's privacy: the calls they attended, in their export and their erasure.
+        privacy.register_export_part("calls", personal_calls)
+        privacy.register_scrubber(scrub_calls)
 
         # A territory handed to another rep takes its calls with it.
         changelog.register_dependents(

@@ -705,3 +705,45 @@ def call_desk(user, day=None):
         .annotate(**firsts)
         .annotate(klass=klass)
     )
+
+
+# Privacy (PIPL / GDPR): the calls a person attended, for their export (customers.privacy).
+
+
+def personal_calls(customer) -> list[dict]:
+    """The calls `customer` attended with the call's fields, its products (feedback, adoption
+    stage, key messages) and materials: four queries whatever the number of calls. The other
+    attendees are counted, not named (they are other people's data)."""
+    calls = Call.objects.filter(
+        pk__in=CallAttendee.objects.filter(customer=customer).values("call_id")
+    )
+    rows = list(
+        calls.order_by("date", "start_time", "pk").values(
+            *[f.attname for f in Call._meta.concrete_fields],
+            "territory__code",
+            "rep__username",
+            "institution__name",
+            "department__name",
+            attendees=Count("attendances", distinct=True),
+        )
+    )
+    products: dict = {}
+    for row in CallProduct.objects.filter(call__in=calls.values("pk")).values(
+        "pk", "call_id", "product__code", "feedback", "adoption_stage"
+    ):
+        row["key_messages"] = []
+        products.setdefault(row["call_id"], []).append(row)
+    by_pk = {p["pk"]: p for rows_ in products.values() for p in rows_}
+    for call_product, text in CallProduct.key_messages.through.objects.filter(
+        callproduct__call__in=calls.values("pk")
+    ).values_list("callproduct_id", "keymessage__text"):
+        by_pk[call_product]["key_messages"].append(text)
+    materials: dict = {}
+    for row in CallMaterial.objects.filter(call__in=calls.values("pk")).values(
+        "call_id", "material__name", "quantity"
+    ):
+        materials.setdefault(row["call_id"], []).append(row)
+    for row in rows:
+        row["products"] = products.get(row["id"], [])
+        row["materials"] = materials.get(row["id"], [])
+    return rows

@@ -120,3 +120,15 @@ def table_export(request, table, filename, *, form=None):
     response = HttpResponse(content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+def json_download(data, filename):
+    """`data` as a JSON file to download (UTF-8, Chinese as it is, indented for reading)."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(content.encode("utf-8"), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

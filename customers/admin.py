@@ -14,6 +14,7 @@ from .models import (
     ClassOverride,
     Customer,
     Department,
+    Erasure,
     Institution,
     Measure,
     Reclassification,
@@ -124,6 +125,12 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         fields = super().get_fields(request, obj)
         return fields if obj is None else [name for name in fields if name != "territory"]
 
+    def has_change_permission(self, request, obj=None):
+        # An erased customer is read-only: its personal data may not come back.
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         # A customer is not deleted here: its calls and alignments would go with it, past compliance
         # with them, and no refresh or sync delete would be announced (no service deletes one).
@@ -209,3 +216,14 @@ class ReclassificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "product")
     search_fields = ("product__code", "error")
     readonly_fields = [f.name for f in Reclassification._meta.fields]
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail of erasures on request (customers.services.customer_erase): who, when,
+    why — no personal data (the customer by its id)."""
+
+    list_display = ("erased_at", "customer_id", "erased_by", "reason")
+    list_select_related = ("erased_by",)
+    search_fields = ("customer__id", "reason", "erased_by__username")
+    date_hierarchy = "erased_at"

@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core import sync
+from core.exports import json_download
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory
 
@@ -26,6 +28,7 @@ from .models import (
     Customer,
     CustomerKind,
     Department,
+    Erasure,
     Institution,
     Klass,
     Measure,
@@ -362,6 +365,22 @@ class DepartmentViewSet(ScopedViewSet):
     filterset_fields = {"institution": ["exact"]}
 
 
+class ErasureRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        help_text=_(
+            "Why the person's data is erased (e.g. the request and its date); it may not name "
+            "the person."
+        ),
+    )
+
+
+class ErasureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Erasure
+        fields = ("customer", "erased_by", "erased_at", "reason")
+
+
 class CustomerViewSet(ScopedViewSet):
     model = Customer
     serializer_class = CustomerSerializer
@@ -392,6 +411,40 @@ class CustomerViewSet(ScopedViewSet):
         day = form.validated_data.get("on") or timezone.localdate()
         classes = selectors.customer_classes(request.user, customer, day)
         return Response(CustomerClassesSerializer(classes_payload(customer, classes)).data)
+
+    @extend_schema(
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        filters=False,
+        description=_(
+            "Admins: everything held about the person (PIPL / GDPR) as a JSON file — profile, "
+            "classes, measures, overrides, alignments, history, calls attended, plans."
+        ),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def export(self, request, pk=None):
+        customer = self.get_object()  # out of scope: 404
+        if not services.can_erase_customers(request.user):
+            raise exceptions.PermissionDenied(_("Only admins may do this."))
+        return json_download(
+            selectors.personal_data(customer),
+            f"customer-{customer.pk}-{timezone.localdate().isoformat()}.json",
+        )
+
+    @extend_schema(request=ErasureRequestSerializer, responses=ErasureSerializer, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def erase(self, request, pk=None):
+        """Admins: erase the person's personal data on request (PIPL / GDPR); the calls,
+        classes and counts stay. 409 when erased already. Clients receive a sync delete."""
+        if not services.can_erase_customers(request.user):
+            self.get_object()  # out of scope: 404
+            raise exceptions.PermissionDenied(_("Only admins may do this."))
+        customer = get_object_or_404(Customer._base_manager.all(), pk=pk)
+        form = ErasureRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        erasure = services.customer_erase(
+            by=request.user, customer=customer, reason=form.validated_data["reason"]
+        )
+        return Response(ErasureSerializer(erasure).data)
 
 
 class AlignmentViewSet(ScopedViewSet):

@@ -176,3 +176,35 @@ class MeasureImportForm(forms.Form):
         initial="check",
         widget=forms.RadioSelect,
     )
+
+
+class ErasureForm(forms.Form):
+    """The erasure of a person's data (admins): the reason and the person's name typed again,
+    so that nobody erases the wrong person by a slip."""
+
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The request and its date; do not name the person."),
+        error_messages={"required": _("Give the reason for the erasure (e.g. the request).")},
+    )
+    confirm_name = forms.CharField(
+        label=_("the customer's name, to confirm"),
+        max_length=100,
+        error_messages={"required": _("Type the customer's name to confirm.")},
+    )
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["confirm_name"].widget.attrs["autocomplete"] = "off"
+
+    def clean_confirm_name(self):
+        typed = " ".join(self.cleaned_data["confirm_name"].split())
+        names = {
+            " ".join(n.split()).casefold() for n in (self.customer.name, self.customer.name_en)
+        }
+        if typed.casefold() not in names - {""}:
+            raise forms.ValidationError(_("This is not the customer's name."))
+        return typed

@@ -1,5 +1,7 @@
 """Institutions, departments, customers and their alignment to territories."""
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
@@ -161,6 +163,11 @@ class Attitude(models.TextChoices):
 
 
 class CustomerQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """An erased customer (privacy: erasure on request) is in nobody's scope, admins'
+        included: its rows stay for the figures, the person is gone from every page and API."""
+        return super().for_user(user).filter(erased_at__isnull=True)
+
     def scoped_to(self, user):
         """Customers aligned (now or from a future date) to a territory the user may see."""
         return self.filter(Exists(_current_alignments(user).filter(customer=OuterRef("pk"))))
@@ -276,6 +283,8 @@ class Customer(SyncedModel):
     associations = models.TextField(_("professional associations"), blank=True)
     best_time_to_visit = models.CharField(_("best time to visit"), max_length=100, blank=True)
     best_place_to_visit = models.CharField(_("best place to visit"), max_length=100, blank=True)
+    # Set when the person's data was erased on request (customers.services.customer_erase).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = CustomerQuerySet.as_manager()
@@ -331,6 +340,34 @@ class Customer(SyncedModel):
     @property
     def is_prescriber(self):
         return self.kind == CustomerKind.PRESCRIBER
+
+
+class Erasure(models.Model):
+    """The audit record of a customer's erasure (PIPL / GDPR): who, when and why. It holds no
+    personal data: the customer is named by its id only, and the reason may not name the person
+    (customers.services.customer_erase refuses one that does)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="erasure"
+    )
+    erased_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("erased by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    erased_at = models.DateTimeField(_("erased"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        ordering = ["-erased_at"]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.erased_at:%Y-%m-%d}"
 
 
 class AlignmentQuerySet(ScopedQuerySet):

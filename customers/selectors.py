@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from org.models import Product, Territory, in_force_on
 
+from . import privacy
 from .models import (
     STRATEGIES,
     Alignment,
@@ -541,3 +542,83 @@ def customer_desk(user, day=None):
             0,
         ),
     )
+
+
+# Privacy (PIPL / GDPR): everything held about one person (customers.privacy).
+
+
+def _history_rows(model, **filters):
+    return list(
+        model.history.filter(**filters)
+        .order_by("history_date", "history_id")
+        .values(*_history_fields(model))
+    )
+
+
+def _history_fields(model):
+    fields = [f.attname for f in model._meta.concrete_fields]
+    return [*fields, "history_date", "history_type", "history_user_id", "history_change_reason"]
+
+
+def personal_data(customer) -> dict:
+    """Everything held about `customer`, part by part (JSON-ready): the profile, classes,
+    measures, overrides, alignments and the history of each, then the parts of the higher apps
+    (customers.privacy: calls attended, plans naming the person). A fixed number of queries
+    whatever the number of rows. The caller checks the user may export (admins)."""
+    profile = Customer._base_manager.filter(pk=customer.pk).values(
+        *[f.attname for f in Customer._meta.concrete_fields],
+        "institution__name",
+        "institution__name_en",
+        "department__name",
+        "department__name_en",
+    )
+    parts = {
+        "profile": list(profile),
+        "classes": list(
+            ClassHistory.objects.filter(customer=customer)
+            .order_by("product__code", "valid_from")
+            .values(
+                "product_id",
+                "product__code",
+                "klass",
+                "source",
+                "valid_from",
+                "valid_to",
+                "cause",
+                "note",
+                "recorded_at",
+            )
+        ),
+        "measures": list(
+            Measure.objects.filter(customer=customer)
+            .order_by("product__code", "valid_from")
+            .values(*[f.attname for f in Measure._meta.concrete_fields], "product__code")
+        ),
+        "overrides": list(
+            ClassOverride.objects.filter(customer=customer)
+            .order_by("product__code", "valid_from")
+            .values(*[f.attname for f in ClassOverride._meta.concrete_fields], "product__code")
+        ),
+        "alignments": list(
+            Alignment.objects.filter(customer=customer)
+            .order_by("valid_from", "territory__code")
+            .values(
+                *[f.attname for f in Alignment._meta.concrete_fields],
+                "territory__code",
+                "territory__name",
+            )
+        ),
+        "history": {
+            "customer": _history_rows(Customer, id=customer.pk),
+            "alignments": _history_rows(Alignment, customer_id=customer.pk),
+            "measures": _history_rows(Measure, customer_id=customer.pk),
+            "overrides": _history_rows(ClassOverride, customer_id=customer.pk),
+        },
+    }
+    for name, part in privacy.export_parts().items():
+        parts[name] = part(customer)
+    return {
+        "customer": str(customer.pk),
+        "exported_at": timezone.now(),
+        **parts,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, imports, segmentation
+from .views import customers, imports, privacy, segmentation
 
 app_name = "customers"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("new/", customers.customer_create, name="create"),
     path("<uuid:pk>/", customers.customer_detail, name="detail"),
     path("<uuid:pk>/edit/", customers.customer_edit, name="edit"),
+    path("<uuid:pk>/export/", privacy.customer_export, name="export"),
+    path("<uuid:pk>/erase/", privacy.customer_erase, name="erase"),
     path("<uuid:pk>/overrides/new/", customers.override_create, name="override_create"),
     path(
         "<uuid:pk>/overrides/<uuid:override_pk>/clear/",

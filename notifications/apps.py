@@ -18,6 +18,13 @@ class NotificationsConfig(AppConfig):
         # A notification was seen by its user only: its delete goes to nobody else.
         changelog.register_place(Notification, lambda row: changelog.place(user=row.user_id))
 
+        from customers import privacy
+
+        from .services import scrub_customer
+
+        # A customer's erasure scrubs the messages that name them.
+        privacy.register_scrubber(scrub_customer)
+
         plan_event.connect(plan_decided, dispatch_uid="notifications.plan_decided")
         amendment_requested.connect(
             amendment_request, dispatch_uid="notifications.amendment_requested"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from core import changelog, outbox
+from customers.privacy import scrub_text
 
 from .models import DEFAULTS, EmailOptOut, Notification, Rule, RuleRun, RuleSetting
 from .rules import RULES
@@ -192,3 +193,11 @@ def emails_send(run_id):
             raise
         sent += 1
     return sent
+
+
+def scrub_customer(customer, pairs) -> None:
+    """A customer's erasure (customers.privacy): every notification whose message mentions the
+    person's name gets the erased name instead (messages are not linked to the customers they
+    name; a namesake's mention is scrubbed too — a reminder loses a name, no record is lost)."""
+    changed = scrub_text(Notification.objects.all(), ("message",), pairs, synced=True)
+    changelog.record(Notification, changed)

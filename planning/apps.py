@@ -28,6 +28,15 @@ class PlanningConfig(AppConfig):
                 None,
             ),
         )
+        from customers import privacy
+
+        from .selectors import personal_plans
+        from .services.privacy import scrub_plans
+
+        # A customer's privacy: the plans naming them, in their export and their erasure.
+        privacy.register_export_part("plans", personal_plans)
+        privacy.register_scrubber(scrub_plans)
+
         # A territory handed to another rep or district moves its plans' readers.
         changelog.register_dependents(
             Territory, lambda rows: [Plan.objects.filter(territory__in=[row.pk for row in rows])]

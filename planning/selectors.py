@@ -547,3 +547,32 @@ def plan_desk(user):
 def plan_quarters(user):
     """The quarters of the plans the user sees (the quarter filter's choices)."""
     return Plan.objects.for_user(user).order_by().values_list("quarter", flat=True).distinct()
+
+
+# Privacy (PIPL / GDPR): the plans naming a person, for their export (customers.privacy).
+
+
+def personal_plans(customer) -> dict:
+    """The plans naming `customer`: as a focus customer of the quarter (with the calls planned,
+    objective and activities) and as a focus customer of a month. Two queries."""
+    return {
+        "targets": list(
+            PlanTarget.objects.filter(customer=customer)
+            .order_by("plan__quarter", "plan_id")
+            .values(
+                "plan_id",
+                "plan__quarter",
+                "plan__status",
+                "plan__rep__username",
+                "plan__territory__code",
+                "calls_per_month",
+                "objective",
+                "activities",
+            )
+        ),
+        "months": list(
+            PlanMonth.objects.filter(focus=customer)
+            .order_by("month", "plan_id")
+            .values("plan_id", "plan__quarter", "plan__rep__username", "month")
+        ),
+    }

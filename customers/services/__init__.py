@@ -10,6 +10,7 @@ from .alignments import ENDED_LOOKBACK_DAYS, alignment_save, alignments_log_ende
 from .customers import CUSTOMER_FIELDS, can_edit_customers, customer_create, customer_update
 from .imports import measures_import
 from .overrides import override_clear, override_create
+from .privacy import can_erase_customers, customer_erase
 from .segmentation import (
     RECLASSIFICATION_BATCH,
     can_edit_segmentation,
@@ -29,8 +30,10 @@ __all__ = [
     "alignments_log_ended",
     "can_edit_customers",
     "can_edit_segmentation",
+    "can_erase_customers",
     "can_override_classes",
     "customer_create",
+    "customer_erase",
     "customer_update",
     "measure_save",
     "measures_import",

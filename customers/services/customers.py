@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.concurrency import check_version
+from core.concurrency import Conflict, check_version
 from org.models import Role, Territory, User
 
 from ..classification import classify_customer
@@ -84,7 +84,13 @@ def customer_update(
     `expected_version` (the version the caller read), a customer changed since is `Stale`."""
     if not can_edit_customers(by):
         raise PermissionDenied
-    customer = Customer.objects.for_user(by).select_for_update().get(pk=customer.pk)
+    try:
+        customer = Customer.objects.for_user(by).select_for_update().get(pk=customer.pk)
+    except Customer.DoesNotExist:
+        # erased meanwhile (customers.services.privacy, under the same row lock)
+        if Customer._base_manager.filter(pk=customer.pk, erased_at__isnull=False).exists():
+            raise Conflict(_("This customer's personal data has been erased.")) from None
+        raise
     check_version(customer, expected_version)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:

@@ -87,6 +87,7 @@ def customer_detail(request, pk):
             "timeline": selectors.class_timeline(request.user, customer),
             "can_edit": services.can_edit_customers(request.user),
             "can_override": customer.is_prescriber and services.can_override_classes(request.user),
+            "can_erase": services.can_erase_customers(request.user),
         },
     )
 
