@@ -449,3 +449,10 @@ class CallSettingsForm(forms.Form):
         _("Most sample units a customer may receive in a calendar quarter; empty: no limit."),
         required=False,
     )
+
+
+class DeleteForm(forms.Form):
+    """The confirmation of a planned call's deletion: the version the page was read at (a call
+    changed since is not deleted)."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
