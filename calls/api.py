@@ -5,13 +5,18 @@
 - Optimistic concurrency: `PUT`/`PATCH` with `If-Match: "<version>"` answer 412 with the current
   call (its fields, plus `detail` and `errors`) when the version is stale; every single-call
   response carries `ETag: "<version>"`.
+- `DELETE` removes a planned call (204; `If-Match` honoured); a completed or cancelled one is a
+  409. Every client that synced the call receives a sync `delete`.
+- A call may be created `planned`, `completed` or `cancelled` (a visit that did not happen).
 - A locked call, an illegal status change: 409. The rules themselves are calls.services'.
   (The If-Match / ETag / idempotent-create machinery is core.api's, shared by every resource.)
 """
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from core import sync
 from core.api import SyncedWriteMixin
@@ -122,6 +127,12 @@ class CallSerializer(serializers.ModelSerializer):
         read_only_fields = ("rep", "completed_at")
         extra_kwargs = {
             "date": {"required": False},
+            "status": {
+                "help_text": gettext_lazy(
+                    "On create: completed (default), planned, or cancelled — a visit that did "
+                    "not happen (no feedback, no materials). Only a planned call is deleted."
+                )
+            },
             "next_appointment_date": {
                 "help_text": gettext_lazy(
                     "Logging a completed call with this date plans the next call with the same "
@@ -221,6 +232,7 @@ class CallViewSet(SyncedWriteMixin, ScopedViewSet):
     differs_message = gettext_lazy("A call with this id exists already, with other content.")
     filterset_class = CallFilter
     write_roles = frozenset({Role.REP})
+    http_method_names = [*ScopedViewSet.http_method_names, "delete"]
     select_related = ("territory",)
     prefetch_related = (
         "customers",
@@ -238,6 +250,24 @@ class CallViewSet(SyncedWriteMixin, ScopedViewSet):
     @transaction.atomic
     def perform_create(self, serializer):
         serializer.save()
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description=gettext_lazy("Deleted.")),
+            412: OpenApiResponse(
+                CallSerializer,
+                description=gettext_lazy("Stale If-Match: the answer carries the current call."),
+            ),
+        }
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Delete a planned call the rep will not make. A completed or cancelled call is a 409
+        (it is corrected, amended or kept, never deleted); with a stale `If-Match` a 412 with
+        the current call. Every client that synced the call receives a sync `delete`."""
+        call = self.get_object()
+        self.check_precondition(call)
+        services.call_delete(by=request.user, call=call, expected_version=self.expected_version())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)

@@ -450,3 +450,10 @@ class CallSettingsForm(forms.Form):
         required=False,
     )
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class DeleteForm(forms.Form):
+    """The confirmation of a planned call's deletion: the version the page was read at (a call
+    changed since is not deleted)."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:pk>/log/", views.call_log, name="log"),
     path("<uuid:pk>/amend/", views.call_amend, name="amend"),
     path("<uuid:pk>/cancel/", views.call_cancel, name="cancel"),
+    path("<uuid:pk>/delete/", views.call_delete, name="delete"),
     path("<uuid:pk>/comment/", views.call_comment, name="comment"),
     path("amendments/<uuid:pk>/", views.amendment_detail, name="amendment"),
     path("amendments/<uuid:pk>/decide/", views.amendment_decide, name="amendment_decide"),

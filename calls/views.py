@@ -31,7 +31,7 @@ from customers.services import can_edit_customers
 
 from . import selectors, services
 from .filters import CallFilter, DeskCallFilter
-from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm
+from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm, DeleteForm
 from .models import Amendment, AmendmentStatus, CallSettings, CallStatus
 from .tables import CallTable
 
@@ -361,6 +361,38 @@ def call_cancel(request, pk):
         return _conflict(request, error, call)
     messages.success(request, _("Call cancelled."))
     return redirect("calls:detail", pk=call.pk)
+
+
+@login_required
+def call_delete(request, pk):
+    """Delete a planned call the rep will not make: a confirmation page (GET), then the delete
+    (POST), checked against the version the page was read at (calls.services.call_delete)."""
+    if not services.can_log_calls(request.user):
+        raise PermissionDenied
+    call = selectors.call_get(request.user, pk)
+    form = DeleteForm(request.POST or None, initial={"version": call.version})
+    if call.status != CallStatus.PLANNED:
+        messages.error(request, _("Only a planned call can be deleted."))
+        return redirect("calls:detail", pk=call.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.call_delete(
+                by=request.user, call=call, expected_version=form.cleaned_data["version"]
+            )
+        except Conflict as error:
+            return _conflict(request, error, call)
+        except Stale:
+            messages.error(request, STALE_DELETE)
+            return redirect("calls:detail", pk=call.pk)
+        messages.success(request, _("Planned call deleted."))
+        return redirect("calls:list")
+    return render(request, "calls/call_delete.html", {"call": call, "form": form})
+
+
+STALE_DELETE = gettext_lazy(
+    "Someone else changed this call since you opened it; nothing was deleted. "
+    "Here it is as saved now."
+)
 
 
 @login_required

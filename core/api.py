@@ -1,11 +1,12 @@
 """What the REST resources with a `version` share (API.md's conventions), in one place.
 
-- `VersionedMixin`: `ETag: "<version>"` on every answer with one record; `PUT`/`PATCH` with
-  `If-Match: "<version>"` answer 412 with the current record when the version is stale — the
-  version compared under the row lock, in the writing transaction (core.concurrency), so of
-  several writes sent at once with the same `If-Match` exactly one succeeds. Without `If-Match`
-  (or with `*`) the last writer wins. A header naming no version (`"abc"`) is a precondition
-  no record meets: 412. The OpenAPI schema documents the header, the ETag and the 412.
+- `VersionedMixin`: `ETag: "<version>"` on every answer with one record; `PUT`/`PATCH` (and
+  `DELETE`, where a resource offers it) with `If-Match: "<version>"` answer 412 with the
+  current record when the version is stale — the version compared under the row lock, in the
+  writing transaction (core.concurrency), so of several writes sent at once with the same
+  `If-Match` exactly one succeeds. Without `If-Match` (or with `*`) the last writer wins. A
+  header naming no version (`"abc"`) is a precondition no record meets: 412. The OpenAPI
+  schema documents the header, the ETag and the 412.
 - `SyncedWriteMixin`: that, plus the idempotent create with a client-supplied `id` and a
   service's `Conflict` as 409.
 - `SyncView`: `GET /api/v1/sync/`, one endpoint over every resource the apps register with
@@ -86,7 +87,7 @@ class VersionedSchema(AutoSchema):
         if not self._versioned():
             return parameters
         names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
-        if self.method in ("PUT", "PATCH") and "If-Match" not in names:
+        if self.method in ("PUT", "PATCH", "DELETE") and "If-Match" not in names:
             parameters.append(IF_MATCH)
         if "ETag" not in names:
             parameters.append(ETAG)

@@ -80,10 +80,18 @@ class AlignmentAdminForm(forms.ModelForm):
 
 
 class CustomerAdminForm(forms.ModelForm):
-    """A new customer is aligned to a territory from today (`customer_create`)."""
+    """A new customer is aligned to the territory chosen from today (`customer_create`); left
+    empty, it is created without an alignment (aligned later on the alignments' page, from any
+    date)."""
 
     territory = forms.ModelChoiceField(
-        Territory.objects.all(), label=_("territory"), required=False
+        Territory.objects.all(),
+        label=_("territory"),
+        required=False,
+        help_text=_(
+            "The new customer is aligned to this territory from today. Leave it empty "
+            "to create the customer without an alignment (add alignments later)."
+        ),
     )
 
     user = None  # the admin's user (CustomerAdmin.get_form): territories in their scope
@@ -99,7 +107,12 @@ class CustomerAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.instance._state.adding and not cleaned_data.get("territory"):
+        user = self.user
+        if (
+            self.instance._state.adding
+            and not cleaned_data.get("territory")
+            and not (user is not None and user.is_admin)  # only admins create unaligned ones
+        ):
             self.add_error("territory", forms.Field.default_error_messages["required"])
         return cleaned_data
 
@@ -107,7 +120,7 @@ class CustomerAdminForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """Saved through customers.services, as the pages and the API: a change of kind classes
-    the customer again; a new customer is aligned to its territory."""
+    the customer again; a new customer is aligned to its territory, if one is chosen."""
 
     form = CustomerAdminForm
     list_display = ("name", "name_en", "kind", "role_group", "is_kol", "institution", "department")
@@ -142,7 +155,7 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             services.customer_update(by=request.user, customer=obj, **fields)
         else:
             customer = services.customer_create(
-                by=request.user, territory=form.cleaned_data["territory"], **fields
+                by=request.user, territory=form.cleaned_data.get("territory"), **fields
             )
             obj.pk = customer.pk
             obj._state.adding = False  # saved by the service: the admin's copy reads it back

@@ -71,8 +71,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
         help_text=_(
-            "On create: the territory the customer is aligned to from today "
-            "(default: the rep's only territory)."
+            "On create: the territory the customer is aligned to from today. A rep or DM with "
+            "one territory may leave it out (that one); an admin or an integration may leave "
+            "it out to create the customer without an alignment (add alignments/ from any date)."
         ),
     )
 
@@ -93,14 +94,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         return customer.klass
 
     def create(self, validated_data):
-        user = self.context["request"].user
-        territory = validated_data.pop("territory", None)
-        if territory is None:
-            territories = list(Territory.objects.for_user(user)[:2])
-            if len(territories) != 1:
-                raise serializers.ValidationError({"territory": [_("This field is required.")]})
-            territory = territories[0]
-        return services.customer_create(by=user, territory=territory, **validated_data)
+        return services.customer_create(by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
         validated_data.pop("territory", None)
@@ -387,6 +381,18 @@ class CustomerViewSet(ScopedViewSet):
     filterset_class = CustomerFilter
     write_roles = frozenset({Role.REP, Role.DM})
     version_checked_by_service = True  # services.customer_update, under its row lock
+
+    @extend_schema(
+        description=_(
+            "Create a customer. A rep's or DM's is aligned to `territory` from today (a rep or "
+            "DM with one territory may leave it out). An admin's or an integration's (a "
+            "master-data system signs in as an admin user) is aligned only when `territory` is "
+            "given: without it the customer is created without any alignment, and alignments/ "
+            "aligns it from any date."
+        )
+    )
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.with_klass(super().get_queryset(), self.request.user)

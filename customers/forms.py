@@ -64,7 +64,13 @@ class CustomerForm(forms.ModelForm):
         else:
             territories = Territory.objects.for_user(user)
             self.fields["territory"].queryset = territories
-            if len(territories) == 1:
+            if user.is_admin:  # master data: aligned only when a territory is chosen
+                self.fields["territory"].required = False
+                self.fields["territory"].help_text = _(
+                    "The new customer is aligned to this territory from today. Leave it empty "
+                    "to create the customer without an alignment (add alignments later)."
+                )
+            elif len(territories) == 1:
                 self.fields["territory"].initial = territories[0]
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):

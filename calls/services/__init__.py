@@ -1,6 +1,7 @@
-"""Write paths for calls: create, update, complete, cancel; amendments of locked calls and
-coaching comments. One transaction each; every rule is checked before anything is written and
-every change leaves a history row (django-simple-history) naming who made it.
+"""Write paths for calls: create, update, complete, cancel, delete (planned calls only);
+amendments of locked calls and coaching comments. One transaction each; every rule is checked
+before anything is written and every change leaves a history row (django-simple-history)
+naming who made it.
 
 Errors: `ValidationError` (a field and a translated message; API 400), `Conflict` (the state of
 the call forbids the change — a locked call, an illegal status change, a pending amendment;
@@ -29,6 +30,7 @@ from .calls import (
     call_cancel,
     call_complete,
     call_create,
+    call_delete,
     call_update,
 )
 from .catalogue import (
@@ -66,6 +68,7 @@ __all__ = [
     "call_cancel",
     "call_complete",
     "call_create",
+    "call_delete",
     "call_settings_save",
     "call_update",
     "can_coach",

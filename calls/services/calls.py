@@ -1,9 +1,11 @@
-"""The life of a call: create (completed or planned), update, log, cancel; the follow-up a
-next appointment plans. Every write announces `call_changed` once it commits."""
+"""The life of a call: create (completed, planned, or cancelled — a visit that did not happen),
+update, log, cancel, delete (a planned call only); the follow-up a next appointment plans. Every
+write announces `call_changed` once it commits."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.deletion import Collector
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -278,7 +280,9 @@ def call_create(
     id=None,  # the client-supplied UUID of an offline device
     **fields,
 ) -> Call:
-    """Log a completed call or plan one, for one attendee or a group (one record)."""
+    """Log a completed call or plan one, for one attendee or a group (one record); or record a
+    cancelled one, a visit that did not happen (an offline client planned and cancelled it
+    before it synced): no products' feedback, no materials (validate_call)."""
     if not can_log_calls(by):
         raise PermissionDenied
     territory = territory or _default_territory(by)
@@ -291,8 +295,6 @@ def call_create(
     if rep is None:
         raise ValidationError({"territory": _("This territory has no rep.")})
     status = fields.setdefault("status", CallStatus.COMPLETED)
-    if status == CallStatus.CANCELLED:
-        raise ValidationError({"status": _("A new call is planned or completed.")})
     now = timezone.localtime()
     fields.setdefault("date", now.date())
     if status == CallStatus.COMPLETED:
@@ -392,3 +394,44 @@ def call_complete(*, by: User, call: Call, expected_version: int | None = None, 
 def call_cancel(*, by: User, call: Call) -> Call:
     """Cancel a planned call (a completed one is corrected, never cancelled)."""
     return call_update(by=by, call=call, status=CallStatus.CANCELLED)
+
+
+@transaction.atomic
+def call_delete(*, by: User, call: Call, expected_version: int | None = None) -> None:
+    """Delete a planned call the rep will not make (a completed call is corrected or amended, a
+    cancelled one kept as the record of a visit that did not happen: both `Conflict`). With
+    `expected_version` (the version the caller read), a call changed since is `Stale`.
+
+    The row is locked first, so of two deletes, or a delete and a change, one wins: the other
+    finds the call gone (404), completed (409) or changed (412). Its attendees, products,
+    materials, coaching comments and joint-call proposals go with it; the history keeps the
+    call's last version and who deleted it, and the change log a delete that the sync sends to
+    every client that held the call (core.changelog, on post_delete)."""
+    if not can_log_calls(by):
+        raise PermissionDenied
+    call = scoped_call_for_update(by, call)
+    check_version(call, expected_version, STALE_CALL)
+    if call.status == CallStatus.COMPLETED:
+        raise Conflict(
+            _("A completed call cannot be deleted: correct it, or request an amendment.")
+        )
+    if call.status != CallStatus.PLANNED:
+        raise Conflict(
+            _("A cancelled call cannot be deleted: it records a visit that did not happen.")
+        )
+    call_id, territory_id, day = call.pk, call.territory_id, call.date
+    # One DELETE per table, as a cascade would; the rows are read first so that each history
+    # row (one per row removed) names who deleted it, outside a request too.
+    collector = Collector(using=router.db_for_write(Call), origin=call)
+    for rows in (call.attendances.all(), call.call_products.all(), call.call_materials.all()):
+        rows = list(rows)
+        for row in rows:
+            row._history_user = by
+        if rows:
+            collector.collect(rows)
+    call._history_user = by
+    collector.collect([call])
+    collector.delete()
+    events.send_on_commit(
+        call_changed, sender=Call, call_id=call_id, territory_id=territory_id, dates=(day,)
+    )

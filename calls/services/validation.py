@@ -10,7 +10,7 @@ from customers.models import AdoptionStage, Alignment
 from org.models import not_ended_by
 
 from .. import selectors
-from ..models import CallSettings, Material, MaterialKind
+from ..models import CallSettings, CallStatus, Material, MaterialKind
 from .permissions import CO_VISITOR_INVALID, co_visitor_allowed
 
 
@@ -163,6 +163,16 @@ def validate_call(*, call, customers, products, materials, changed, settings_, a
         and call.date
     ):
         _check_sample_limit(call, customers, materials, settings_, errors)
+
+    # A cancelled call (a visit that did not happen): no feedback, nothing handed over. Its
+    # products, commitments and objective may stay (what was planned); it never counts.
+    if call.status == CallStatus.CANCELLED:
+        if "products" in changed and any(
+            row.get("feedback") or row.get("adoption_stage") for row in products
+        ):
+            add("products", _("A cancelled call has no feedback: the visit did not happen."))
+        if "materials" in changed and materials:
+            add("materials", _("A cancelled call hands over no materials or samples."))
 
     # Co-visit: by a manager of the rep (the district's DM or the region's manager).
     co_visitor_changed = call.co_visitor_id and "co_visitor" in changed

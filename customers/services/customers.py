@@ -1,4 +1,5 @@
-"""Customers: create (aligned to a territory from today) and change a profile."""
+"""Customers: create (a rep's or DM's aligned to a territory from today; an admin's, or an
+integration's, without an alignment unless one is asked for) and change a profile."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -54,12 +55,30 @@ def _check_references(*, by: User, institution: Institution, department: Departm
         raise ValidationError({"department": _("Choose a department of your territory.")})
 
 
+def _only_territory(by: User) -> Territory:
+    """The territory of a rep or DM who holds exactly one; otherwise `territory` is required."""
+    territories = list(Territory.objects.for_user(by).order_by("code")[:2])
+    if len(territories) != 1:
+        raise ValidationError({"territory": _("This field is required.")})
+    return territories[0]
+
+
 @transaction.atomic
-def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
-    """Create a customer and align it to `territory` from today (a rep: own territory only)."""
+def customer_create(*, by: User, territory: Territory | None = None, **fields) -> Customer:
+    """Create a customer.
+
+    A rep's or a DM's is aligned to `territory` (default: their only territory; a rep: their
+    own) from today, or they could not see it. An admin's — and an integration's: a master-data
+    system signs in as an admin user with a device token — is master data: it is aligned only
+    when `territory` is given, else created without any alignment, so that alignments from any
+    date are added as their own resource (`alignment_save`) without colliding with one from
+    today. Only admins see a customer aligned nowhere."""
     if not can_edit_customers(by):
         raise PermissionDenied
-    if not Territory.objects.for_user(by).filter(pk=territory.pk).exists():
+    if territory is None and not by.is_admin:
+        territory = _only_territory(by)
+    in_scope = Territory.objects.for_user(by).filter(pk=getattr(territory, "pk", None))
+    if territory is not None and not in_scope.exists():
         raise ValidationError({"territory": _("Choose one of your territories.")})
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
@@ -69,10 +88,11 @@ def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
     customer.save()
-    alignment = Alignment.objects.create(
-        customer=customer, territory=territory, valid_from=timezone.localdate()
-    )
-    announce_alignment(alignment)
+    if territory is not None:
+        alignment = Alignment.objects.create(
+            customer=customer, territory=territory, valid_from=timezone.localdate()
+        )
+        announce_alignment(alignment)
     return customer
 
 

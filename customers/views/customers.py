@@ -131,7 +131,7 @@ def customer_create(request):
 
             def save(data):
                 data = dict(data)
-                territory = data.pop("territory")
+                territory = data.pop("territory", None)
                 return services.customer_create(by=request.user, territory=territory, **data)
 
             customer = _save_form(request, form, save)

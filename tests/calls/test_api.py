@@ -155,12 +155,6 @@ def test_managers_read_but_do_not_write_calls(cw, api):
     assert not Call.objects.exists()
 
 
-def test_calls_cannot_be_deleted(cw, api):
-    call = make_call(cw.tx, [cw.cx])
-
-    assert api(cw.rep_x).delete(f"{URL}{call.pk}/").status_code == 405
-
-
 # --- idempotent create ----------------------------------------------------------------------
 
 

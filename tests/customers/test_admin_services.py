@@ -40,10 +40,6 @@ def test_a_customer_added_in_the_admin_is_aligned_to_its_territory(world, world_
     url = reverse("admin:customers_customer_add")
     body = customer_form(name="张伟", institution=world.hx.pk)
 
-    refused = world_admin_client.post(url, body)
-    assert refused.status_code == 200
-    assert not Customer.objects.filter(name="张伟").exists()
-
     added = world_admin_client.post(url, body | {"territory": world.tx.pk})
 
     assert added.status_code == 302, added.content.decode()[:2000]
@@ -51,6 +47,18 @@ def test_a_customer_added_in_the_admin_is_aligned_to_its_territory(world, world_
     assert list(customer.alignments.values_list("territory", "valid_from")) == [
         (world.tx.pk, timezone.localdate())
     ]
+
+
+def test_a_customer_added_in_the_admin_without_a_territory_is_aligned_nowhere(
+    world, world_admin_client
+):
+    """Master data: an admin aligns it later, from any date (the alignments' page)."""
+    url = reverse("admin:customers_customer_add")
+
+    added = world_admin_client.post(url, customer_form(name="张伟", institution=world.hx.pk))
+
+    assert added.status_code == 302, added.content.decode()[:2000]
+    assert not Customer.objects.get(name="张伟").alignments.exists()
 
 
 def test_a_customer_changed_in_the_admin_goes_through_the_service(world, world_admin_client):

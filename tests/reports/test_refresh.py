@@ -142,10 +142,20 @@ def test_moving_a_call_to_another_day_refreshes_the_old_and_the_new_periods(
 
 
 def test_cancelling_a_call_refreshes_its_territory(world, sent, django_capture_on_commit_callbacks):
-    """(No write path deletes a call: a planned one is cancelled, a completed one amended.)"""
     call = log_call(world, status="planned")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         call_services.call_cancel(by=world.rep_x, call=call)
+
+    assert sorted(set(sent)) == now_keys(world.tx)
+
+
+def test_deleting_a_planned_call_refreshes_its_territory(
+    world, sent, django_capture_on_commit_callbacks
+):
+    """(Only a planned call is deleted; a completed one is amended, never deleted.)"""
+    call = log_call(world, status="planned")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        call_services.call_delete(by=world.rep_x, call=call)
 
     assert sorted(set(sent)) == now_keys(world.tx)
 
