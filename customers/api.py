@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import sync
+from core.api import HistoryMixin
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory
 
@@ -362,7 +363,7 @@ class DepartmentViewSet(ScopedViewSet):
     filterset_fields = {"institution": ["exact"]}
 
 
-class CustomerViewSet(ScopedViewSet):
+class CustomerViewSet(HistoryMixin, ScopedViewSet):
     model = Customer
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
@@ -394,7 +395,7 @@ class CustomerViewSet(ScopedViewSet):
         return Response(CustomerClassesSerializer(classes_payload(customer, classes)).data)
 
 
-class AlignmentViewSet(ScopedViewSet):
+class AlignmentViewSet(HistoryMixin, ScopedViewSet):
     model = Alignment
     serializer_class = AlignmentSerializer
     filterset_fields = {"customer": ["exact"], "territory": ["exact"]}
@@ -430,7 +431,7 @@ class MeasureViewSet(ScopedViewSet):
         )
 
 
-class ThresholdViewSet(ScopedViewSet):
+class ThresholdViewSet(HistoryMixin, ScopedViewSet):
     """Every user reads the thresholds; admins add them. Each one is a new version (of one
     product and day the latest is in force; earlier ones are kept unchanged). A new threshold
     starts a reclassification job: `job`."""
