@@ -4,6 +4,10 @@ import core.history
 from django.db import migrations, models
 
 
+# Versions written before the source was recorded read "shell" (the AddField's default);
+# later ones get the source of their context (core.history.current_source).
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,9 +18,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalamendment',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalamendment',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalcall',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalcall',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -24,9 +38,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcallattendee',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalcallattendee',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalcallmaterial',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalcallmaterial',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -34,9 +58,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcallproduct',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalcallproduct',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalcallsettings',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalcallsettings',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -44,14 +78,29 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcoachingcomment',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalcoachingcomment',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
             model_name='historicalkeymessage',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalkeymessage',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalmaterial',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalmaterial',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),

@@ -4,6 +4,10 @@ import core.history
 from django.db import migrations, models
 
 
+# Versions written before the source was recorded read "shell" (the AddField's default);
+# later ones get the source of their context (core.history.current_source).
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,9 +18,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalalignment',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalalignment',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalclassoverride',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalclassoverride',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -24,9 +38,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcustomer',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalcustomer',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicaldepartment',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicaldepartment',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -34,14 +58,29 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalinstitution',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalinstitution',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
             model_name='historicalmeasure',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalmeasure',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalthreshold',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalthreshold',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),

@@ -9,6 +9,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Versions written before the source was recorded read "shell" (the AddField's default);
+# later ones get the source of their context (core.history.current_source).
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -19,9 +23,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalabsence',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalabsence',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicaldistrict',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicaldistrict',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -29,9 +43,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalproduct',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalproduct',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalregion',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalregion',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
@@ -39,9 +63,19 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalteam',
             name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
+            model_name='historicalteam',
+            name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
         ),
         migrations.AddField(
+            model_name='historicalterritory',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalterritory',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),

@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Versions written before the source was recorded read "shell" (the AddField's default);
+# later ones get the source of their context (core.history.current_source).
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -18,6 +22,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='historicalplanningsettings',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalplanningsettings',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),

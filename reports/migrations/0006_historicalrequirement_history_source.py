@@ -4,6 +4,10 @@ import core.history
 from django.db import migrations, models
 
 
+# Versions written before the source was recorded read "shell" (the AddField's default);
+# later ones get the source of their context (core.history.current_source).
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +16,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='historicalrequirement',
+            name='history_source',
+            field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default='shell', max_length=8, verbose_name='source'),
+        ),
+        migrations.AlterField(
             model_name='historicalrequirement',
             name='history_source',
             field=models.CharField(choices=[('page', 'page'), ('api', 'API'), ('import', 'import'), ('job', 'job'), ('admin', 'admin'), ('shell', 'shell')], default=core.history.current_source, max_length=8, verbose_name='source'),
