@@ -93,8 +93,8 @@ class VersionedSchema(AutoSchema):
         names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
         if self.method in ("PUT", "PATCH") and "If-Match" not in names:
             parameters.append(IF_MATCH)
-        if "ETag" not in names:
-            parameters.append(ETAG)
+        if "ETag" not in names and getattr(self.view, "action", None) != "history":
+            parameters.append(ETAG)  # (a record's history is not the record: no ETag)
         return parameters
 
     def _get_response_bodies(self, direction="response"):
