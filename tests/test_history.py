@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from calls.models import Call, CallStatus
-from core.history import Source, record_changes, source_of_command
+from core.history import Source, current_source, record_changes, source_of_command
+from core.middleware import HistorySourceMiddleware
 from customers import services as customer_services
 from customers.models import Alignment, Customer, CustomerKind, Measure, Threshold
 from org.models import Role, User
@@ -116,6 +117,24 @@ def test_an_import_is_recorded_as_import_whether_sent_by_page_or_api(world, logi
     assert through_api.status_code in (200, 201), through_api.content
     sources = list(Measure.history.order_by("history_id").values_list("history_source", flat=True))
     assert sources == [Source.IMPORT, Source.IMPORT]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/api/v1/customers/", Source.API),
+        ("/admin/org/user/1/change/", Source.ADMIN),
+        ("/customers/", Source.PAGE),
+    ],
+)
+def test_a_request_writes_as_its_address_says_and_only_while_it_runs(rf, path, expected):
+    seen = []
+    middleware = HistorySourceMiddleware(lambda request: seen.append(current_source()))
+
+    middleware(rf.get(path))
+
+    assert seen == [expected]
+    assert current_source() == Source.SHELL
 
 
 def test_commands_write_as_jobs_and_shells_as_shells():
