@@ -19,7 +19,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from core import sync
-from core.api import SyncedWriteMixin
+from core.api import HistoryMixin, SyncedWriteMixin
 from customers.models import AdoptionStage, Customer, Department, Institution
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory, User
@@ -222,7 +222,7 @@ def _as_kwargs(call):
     return kwargs
 
 
-class CallViewSet(SyncedWriteMixin, ScopedViewSet):
+class CallViewSet(HistoryMixin, SyncedWriteMixin, ScopedViewSet):
     """Calls in the caller's scope; reps write their own territory's calls, admins any."""
 
     model = Call

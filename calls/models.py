@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from core.history import HistoricalRecords
 from core.models import BilingualName, SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
 from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Team, Territory

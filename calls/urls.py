@@ -14,6 +14,7 @@ urlpatterns = [
     path("customer/<uuid:pk>/", views.customer_history, name="customer_history"),
     path("<uuid:pk>/", views.call_detail, name="detail"),
     path("<uuid:pk>/edit/", views.call_edit, name="edit"),
+    path("<uuid:pk>/history/", views.call_history, name="history"),
     path("<uuid:pk>/log/", views.call_log, name="log"),
     path("<uuid:pk>/amend/", views.call_amend, name="amend"),
     path("<uuid:pk>/cancel/", views.call_cancel, name="cancel"),

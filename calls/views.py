@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 from core.concurrency import Conflict, Stale
 from core.dates import week_start
 from core.exports import requested_format, table_export
+from core.history import record_changes
 from core.ids import uuid_or_404
 from core.tables import configure
 from core.text import clean_search, forbidden_message
@@ -32,7 +34,7 @@ from customers.services import can_edit_customers
 from . import selectors, services
 from .filters import CallFilter, DeskCallFilter
 from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm, DeleteForm
-from .models import Amendment, AmendmentStatus, CallSettings, CallStatus
+from .models import Amendment, AmendmentStatus, Call, CallSettings, CallStatus
 from .tables import CallTable
 
 
@@ -231,6 +233,22 @@ def call_new(request):
             "territory": territory,
             "mode": mode,
             "group": bool(request.GET.get("group")),
+        },
+    )
+
+
+@login_required
+def call_history(request, pk):
+    """Who changed the call, when, through what, from which value to which (404 out of scope,
+    as the call's page)."""
+    call = selectors.call_get(request.user, pk)
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": f"{_('Call')} {call.date:%Y-%m-%d} · {call.institution}",
+            "back": reverse("calls:detail", args=[call.pk]),
+            "changes": record_changes(Call, call.pk),
         },
     )
 

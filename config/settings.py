@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "core.middleware.DomainErrorMiddleware",  # a Conflict/Stale no page caught: back, with why
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.middleware.HistorySourceMiddleware",  # page, API or admin: the source of history
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lock-out into the lock-out page
 ]

@@ -11,6 +11,8 @@
   service's `Conflict` as 409.
 - `SyncView`: `GET /api/v1/sync/`, one endpoint over every resource the apps register with
   core.sync.
+- `HistoryMixin`: `GET <resource>/{id}/history/`, the record's versions as changes (core.history),
+  scoped as the record (`get_object`: 404 out of scope), newest first, cursor-paginated.
 - `exception_handler`: the error shape of every endpoint, `{"detail", "errors"}`; a domain
   error no view caught is still its status (`Conflict` 409, `Stale` 412), never a 500.
 """
@@ -29,12 +31,15 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import sync
 from .concurrency import STALE_RECORD, Conflict, Stale, check_version, has_version, lock_for_update
+from .history import Source, record_changes
+from .pagination import Pagination
 
 
 def etag_version(header):
@@ -89,8 +94,8 @@ class VersionedSchema(AutoSchema):
         names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
         if self.method in ("PUT", "PATCH", "DELETE") and "If-Match" not in names:
             parameters.append(IF_MATCH)
-        if "ETag" not in names:
-            parameters.append(ETAG)
+        if "ETag" not in names and getattr(self.view, "action", None) != "history":
+            parameters.append(ETAG)  # (a record's history is not the record: no ETag)
         return parameters
 
     def _get_response_bodies(self, direction="response"):
@@ -237,6 +242,91 @@ class SyncedWriteMixin(VersionedMixin):
 
 
 # The sync (core.sync): one endpoint over every registered resource.
+
+
+class HistoryPagination(Pagination):
+    """The versions of one record, newest first: `{"results": [...], "next": url|null}`."""
+
+    page_size = 50
+    max_page_size = 200
+
+    def get_ordering(self, request, queryset, view):
+        return ("-history_id",)
+
+
+class HistoryFieldSerializer(serializers.Serializer):
+    field = serializers.CharField(source="name", help_text=gettext_lazy("The field's name."))
+    label = serializers.CharField(
+        help_text=gettext_lazy("The field's label, in the caller's language.")
+    )
+    old = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The value before, as the pages show it (choices as labels, references as names); "
+            "null: empty or, on creation, none."
+        ),
+    )
+    new = serializers.CharField(allow_null=True, help_text=gettext_lazy("The value after."))
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One version of a record: when, who, through what, and what changed."""
+
+    id = serializers.IntegerField(source="history_id")
+    when = serializers.DateTimeField()
+    who = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The author's name in the caller's language; null: unknown.")
+    )
+    who_id = serializers.SerializerMethodField()
+    source = serializers.ChoiceField(
+        choices=Source.choices,
+        help_text=gettext_lazy("Through what: page, api, import, job, admin or shell."),
+    )
+    source_label = serializers.CharField(help_text=gettext_lazy("The source, translated."))
+    created = serializers.BooleanField(help_text=gettext_lazy("The record's first version."))
+    reason = serializers.CharField()
+    changes = HistoryFieldSerializer(source="fields", many=True)
+
+    def get_who(self, entry) -> str | None:
+        return str(entry.who) if entry.who is not None else None
+
+    def get_who_id(self, entry) -> int | None:
+        return entry.who.pk if entry.who is not None else None
+
+
+class HistoryMixin:
+    """`GET <resource>/{id}/history/`: the record's versions, newest first (a version that
+    changed no shown field is left out, so a page may hold fewer than `page_size`)."""
+
+    history_options: dict = {}  # core.history.changes options (fields, m2m, empty)
+
+    @extend_schema(
+        responses=HistoryEntrySerializer(many=True),
+        filters=False,
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, description=gettext_lazy("Next page.")),
+            OpenApiParameter(
+                "page_size", OpenApiTypes.INT, description=gettext_lazy("Up to 200; default 50.")
+            ),
+        ],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=HistoryPagination)
+    def history(self, request, pk=None):
+        """Who changed the record, when, through what (page, api, import, job, admin, shell),
+        from which value to which; scoped as the record (404 out of scope)."""
+        record = self.get_object()
+        model = type(record)
+        versions = model.history.filter(**{model._meta.pk.attname: record.pk}).only("history_id")
+        page = self.paginate_queryset(versions)
+        ids = [version.history_id for version in page]
+        entries = (
+            record_changes(
+                model, record.pk, history_ids=ids, limit=len(ids), **self.history_options
+            )
+            if ids
+            else []
+        )
+        return self.get_paginated_response(HistoryEntrySerializer(entries, many=True).data)
 
 
 class SyncChangeSerializer(serializers.Serializer):

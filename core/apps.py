@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +26,8 @@ class CoreConfig(AppConfig):
         from core import changelog
 
         changelog.connect(apps.get_models())
+
+        # What a management command writes is a job's in the history, a shell's a shell's.
+        from core import history
+
+        history.set_process_source(history.source_of_command(sys.argv))

@@ -6,15 +6,120 @@
 fixed number of queries whatever their number: the users selected, each many-to-many field
 (`HistoricalRecords(m2m_fields=...)`) in one query, the related names in one query per related
 model. Each version is compared with the previous version of the same record, in memory.
+
+The source of every version (`Source`: page, API, import, job, admin, shell) is the one home of
+"through what": `HistoricalRecords` here is simple-history's with a `history_source` column on
+every historical model, whose default is the source of the current context — set per request by
+`core.middleware.HistorySourceMiddleware` (/api/ → API, /admin/ → admin, else page), per Celery
+task (job, `core.logging`), by the imports (`with source(Source.IMPORT)`) and per management
+command (`manage.py`: shell for the shells, else job). Outside of all of these: shell.
 """
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history import models as simple_history
+
+
+class Source(models.TextChoices):
+    PAGE = "page", gettext_lazy("page")
+    API = "api", gettext_lazy("API")
+    IMPORT = "import", gettext_lazy("import")
+    JOB = "job", gettext_lazy("job")
+    ADMIN = "admin", gettext_lazy("admin")
+    SHELL = "shell", gettext_lazy("shell")
+
+
+_source: contextvars.ContextVar[str | None] = contextvars.ContextVar("history_source", default=None)
+_process_default = [Source.SHELL.value]
+
+
+def current_source():
+    """The source of the writes of the current context (the default of `history_source`)."""
+    return _source.get() or _process_default[0]
+
+
+def set_process_source(value):
+    """The source of the writes of this process outside a request, task or import
+    (manage.py: shell or job)."""
+    _process_default[0] = Source(value).value
+
+
+SHELL_COMMANDS = frozenset({"shell", "shell_plus", "dbshell"})
+
+
+def source_of_command(argv):
+    """The source of a process's writes outside requests and tasks, from its command line:
+    `manage.py shell` → shell, any other `manage.py` command → job, anything else → shell."""
+    if len(argv) < 2 or not argv[0].endswith("manage.py"):
+        return Source.SHELL
+    return Source.SHELL if argv[1] in SHELL_COMMANDS else Source.JOB
+
+
+@contextlib.contextmanager
+def source(value):
+    """The writes inside are recorded as coming from `value` (the innermost source wins: an
+    import run by a job is an import)."""
+    token = _source.set(Source(value).value)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def enter_source(value):
+    """Set the source until `exit_source(token)` (a Celery task's prerun/postrun)."""
+    return _source.set(Source(value).value)
+
+
+def exit_source(token):
+    _source.reset(token)
+
+
+class SourceModel(models.Model):
+    """The base of every historical model: through what the version was written."""
+
+    history_source = models.CharField(
+        gettext_lazy("source"),
+        max_length=8,
+        choices=Source.choices,
+        default=current_source,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class HistoricalRecords(simple_history.HistoricalRecords):
+    """simple-history's, with the source of every version (`SourceModel`)."""
+
+    def __init__(self, *args, bases=(), **kwargs):
+        super().__init__(*args, bases=[*bases, SourceModel], **kwargs)
+
 
 SKIPPED = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+class _Values(NamedTuple):
+    label: str
+    old: str | None
+    new: str | None
+
+
+class FieldChange(_Values):
+    """One field of one version: (label, old, new) — its label (verbose_name, in the reader's
+    language) and its old and new values as text (None: empty) — and its `name`."""
+
+    def __new__(cls, label, old, new, name=""):
+        self = super().__new__(cls, label, old, new)
+        self.name = name
+        return self
 
 
 @dataclass
@@ -27,7 +132,14 @@ class Change:
     record: str
     created: bool
     reason: str = ""
+    source: str = ""
+    source_label: str = ""
+    history_id: int | None = None
     fields: list = field(default_factory=list)
+
+
+def _source_label(value):
+    return str(Source(value).label) if value in Source.values else value or ""
 
 
 def _label(model_field):
@@ -75,10 +187,11 @@ def changes(
     model = records.model.instance_type
     empty = empty or {}
     if fields is None:
+        tracked = {f.name for f in records.model.tracked_fields}
         fields = [
             f.name
             for f in model._meta.concrete_fields
-            if f.editable and f.name not in SKIPPED and not f.primary_key
+            if f.editable and f.name not in SKIPPED and not f.primary_key and f.name in tracked
         ]
     model_fields = {name: model._meta.get_field(name) for name in fields}
     pk_name = model._meta.pk.attname
@@ -154,10 +267,11 @@ def changes(
             if before is None and new is None:
                 continue
             rows.append(
-                (
+                FieldChange(
                     field_labels[name],
                     old if old is not None else empty.get(name),
                     new if new is not None else empty.get(name),
+                    name,
                 )
             )
         if before is not None and not rows:
@@ -174,8 +288,20 @@ def changes(
                 record=record_label,
                 created=before is None,
                 reason=version.history_change_reason or "",
+                source=getattr(version, "history_source", ""),
+                source_label=_source_label(getattr(version, "history_source", "")),
+                history_id=version.history_id,
                 fields=rows,
             )
         )
     out.sort(key=lambda c: c.when, reverse=True)
     return out
+
+
+def record_changes(model, pk, *, limit=50, history_ids=None, **options):
+    """The changes of one record of `model` (newest first; see `changes` for `options`); only
+    the versions `history_ids` when given (a page of the API)."""
+    records = model.history.filter(**{model._meta.pk.attname: pk})
+    if history_ids is not None:
+        records = records.filter(history_id__in=list(history_ids))
+    return changes(records, limit=limit, **options)

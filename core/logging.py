@@ -129,7 +129,13 @@ def _task_prerun(sender=None, task_id=None, task=None, **kwargs):
     # A task sent by a request (or by another task) keeps that id; one sent by beat gets its own
     # task id; an eager task (tests, the quick start) runs inside its sender's context.
     request_id = clean_request_id(incoming) if incoming else request_id_var.get() or task_id or "-"
-    tokens = (request_id_var.set(request_id), task_var.set(getattr(task, "name", None)))
+    from .history import Source, enter_source  # a task's writes are the job's (see core.history)
+
+    tokens = (
+        request_id_var.set(request_id),
+        task_var.set(getattr(task, "name", None)),
+        enter_source(Source.JOB),
+    )
     if request is not None:
         request._log_context_tokens = tokens
 
@@ -138,8 +144,11 @@ def _task_postrun(sender=None, task=None, **kwargs):
     request = getattr(task, "request", None)
     tokens = getattr(request, "_log_context_tokens", None)
     if tokens:
+        from .history import exit_source
+
         request_id_var.reset(tokens[0])
         task_var.reset(tokens[1])
+        exit_source(tokens[2])
         request._log_context_tokens = None
 
 

@@ -10,6 +10,7 @@ from django.utils.functional import empty
 from django.utils.log import log_response
 
 from .concurrency import Conflict, Stale
+from .history import Source, source
 from .logging import REQUEST_ID_HEADER, clean_request_id, request_id_var
 from .net import client_ip, safe_referer
 
@@ -101,3 +102,21 @@ class DomainErrorMiddleware:
         response = HttpResponseRedirect(safe_referer(request, "/"))
         response.status_code = 303  # the page is read again with GET
         return response
+
+
+class HistorySourceMiddleware:
+    """The source of the history versions a request writes (core.history): /api/ → API,
+    /admin/ → admin, any other address → page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            value = Source.API
+        elif request.path.startswith("/admin/"):
+            value = Source.ADMIN
+        else:
+            value = Source.PAGE
+        with source(value):
+            return self.get_response(request)

@@ -16,6 +16,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core import sync
+from core.api import HistoryMixin
 from core.exports import json_download
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory
@@ -375,7 +376,7 @@ class ErasureSerializer(serializers.ModelSerializer):
         fields = ("customer", "erased_by", "erased_at", "reason")
 
 
-class CustomerViewSet(ScopedViewSet):
+class CustomerViewSet(HistoryMixin, ScopedViewSet):
     model = Customer
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
@@ -453,7 +454,7 @@ class CustomerViewSet(ScopedViewSet):
         return Response(ErasureSerializer(erasure).data)
 
 
-class AlignmentViewSet(ScopedViewSet):
+class AlignmentViewSet(HistoryMixin, ScopedViewSet):
     model = Alignment
     serializer_class = AlignmentSerializer
     filterset_fields = {"customer": ["exact"], "territory": ["exact"]}
@@ -489,7 +490,7 @@ class MeasureViewSet(ScopedViewSet):
         )
 
 
-class ThresholdViewSet(ScopedViewSet):
+class ThresholdViewSet(HistoryMixin, ScopedViewSet):
     """Every user reads the thresholds; admins add them. Each one is a new version (of one
     product and day the latest is in force; earlier ones are kept unchanged). A new threshold
     starts a reclassification job: `job`."""

@@ -8,9 +8,9 @@ from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, 
 from django.db.models.functions import NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
+from core.history import HistoricalRecords
 from core.models import BatchJob, BilingualName, SyncedModel
 from org.models import (
     ScopedQuerySet,

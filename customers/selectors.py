@@ -55,6 +55,18 @@ def customer_get(user, pk):
     )
 
 
+def alignment_get(user, pk):
+    """The alignment, or 404 for one that is missing or out of the user's scope."""
+    return get_object_or_404(
+        Alignment.objects.for_user(user).select_related("customer", "territory"), pk=pk
+    )
+
+
+def threshold_get(user, pk):
+    """The threshold (every user may read them), or 404."""
+    return get_object_or_404(Threshold.objects.for_user(user).select_related("product"), pk=pk)
+
+
 def institution_list(user):
     return Institution.objects.for_user(user).annotate(
         customer_count=Count("customers", filter=Q(customers__in=Customer.objects.for_user(user)))

@@ -10,6 +10,13 @@ urlpatterns = [
     path("<uuid:pk>/edit/", customers.customer_edit, name="edit"),
     path("<uuid:pk>/export/", privacy.customer_export, name="export"),
     path("<uuid:pk>/erase/", privacy.customer_erase, name="erase"),
+    path("<uuid:pk>/history/", customers.customer_history, name="history"),
+    path("alignments/<uuid:pk>/history/", customers.alignment_history, name="alignment_history"),
+    path(
+        "segmentation/thresholds/<uuid:pk>/history/",
+        segmentation.threshold_history,
+        name="threshold_history",
+    ),
     path("<uuid:pk>/overrides/new/", customers.override_create, name="override_create"),
     path(
         "<uuid:pk>/overrides/<uuid:override_pk>/clear/",

@@ -2,8 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -76,13 +79,34 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (
             _("Baifang"),
-            {"fields": ("name", "name_en", "role", "language", "registration_number")},
+            {
+                "fields": (
+                    "name",
+                    "name_en",
+                    "role",
+                    "language",
+                    "registration_number",
+                    "history_link",
+                )
+            },
         ),
     )
+    readonly_fields = ("history_link",)
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         (_("Baifang"), {"fields": ("name", "name_en", "role", "language", "email")}),
     )
+
+    @admin.display(description=pgettext_lazy("record history", "History"))
+    def history_link(self, obj):
+        """The product's history page of the user: who changed what, through what."""
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("user_history", args=[obj.pk]),
+            pgettext("record history", "History"),
+        )
 
 
 @admin.register(Region)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import sync
-from core.api import VersionedMixin
+from core.api import HistoryMixin, VersionedMixin
 
 from . import lockout, services
 from .authentication import DeviceTokenAuthentication
@@ -217,7 +217,7 @@ class TerritoryViewSet(ScopedViewSet):
     serializer_class = TerritorySerializer
 
 
-class UserViewSet(ScopedViewSet):
+class UserViewSet(HistoryMixin, ScopedViewSet):
     """Provisioning from HR / SSO: admins only."""
 
     model = User

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
+from core.history import HistoricalRecords
 from core.models import BilingualName, SyncedModel
 
 
@@ -99,6 +99,9 @@ class User(AbstractUser):
     )
     # +1 on every change (API If-Match / ETag), not on a login stamp (last_login).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Who changed the person's name, role, language, registration or activity (never the
+    # password; a login alone writes no version: see save()).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     objects = UserManager()
 
@@ -122,11 +125,18 @@ class User(AbstractUser):
         out: the user's API tokens are revoked."""
         password_changed = self._password is not None  # set by set_password() until saved
         fields = kwargs.get("update_fields")
-        if not self._state.adding and (fields is None or set(fields) - {"last_login"}):
+        login_only = fields is not None and not set(fields) - {"last_login"}
+        if not self._state.adding and not login_only:
             self.version = (self.version or 0) + 1
             if fields is not None:
                 kwargs["update_fields"] = {*fields, "version"}
-        super().save(**kwargs)
+        if login_only:
+            self.skip_history_when_saving = True
+        try:
+            super().save(**kwargs)
+        finally:
+            if login_only:
+                del self.skip_history_when_saving
         if password_changed or not self.is_active:
             self.api_tokens.all().delete()
 

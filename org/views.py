@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.concurrency import Stale
-from core.history import changes
+from core.history import changes, record_changes
 from core.ids import int_or_404, uuid_or_404
 from core.net import safe_next
 from core.text import localized
 
 from . import services
 from .forms import TeamTargetsForm
-from .models import ApiToken, Language, Team
+from .models import ApiToken, Language, Team, User
 
 
 @require_POST
@@ -185,4 +185,22 @@ def team_targets(request):
         "org/team_targets.html",
         {"rows": rows, "changes": history},
         status=400 if bound else 200,
+    )
+
+
+@login_required
+def user_history(request, pk):
+    """Who changed a user's name, role, language, registration or activity, when and through
+    what (admins only; linked from the user's admin page)."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    person = get_object_or_404(User, pk=int_or_404(pk))
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": person.display_name,
+            "back": reverse("admin:org_user_change", args=[person.pk]),
+            "changes": record_changes(User, person.pk),
+        },
     )

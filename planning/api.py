@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import sync
-from core.api import IF_MATCH, SyncedWriteMixin
+from core.api import IF_MATCH, HistoryMixin, SyncedWriteMixin
 from customers.models import Customer
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Role
@@ -235,7 +235,7 @@ COMMENT = inline_serializer(
 )
 
 
-class PlanViewSet(SyncedWriteMixin, ScopedViewSet):
+class PlanViewSet(HistoryMixin, SyncedWriteMixin, ScopedViewSet):
     """Quarterly plans in the caller's scope; reps write their own, DMs and admins decide."""
 
     model = Plan

@@ -11,9 +11,9 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from calls.models import Call
+from core.history import HistoricalRecords
 from core.models import SyncedModel
 from customers.models import Customer
 from org.models import Role, ScopedQuerySet, Territory
@@ -108,6 +108,7 @@ class Plan(SyncedModel):
         _("manager's comment"), blank=True, help_text=_("The comment of the last return.")
     )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    history = HistoricalRecords()
 
     objects = PlanQuerySet.as_manager()
 

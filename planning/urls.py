@@ -13,6 +13,7 @@ urlpatterns = [
     path("joint/<int:pk>/decide/", views.joint_decide, name="joint_decide"),
     path("<uuid:pk>/", views.plan_detail, name="detail"),
     path("<uuid:pk>/edit/", views.plan_edit, name="edit"),
+    path("<uuid:pk>/history/", views.plan_history, name="history"),
     path("<uuid:pk>/versions/<int:number>/", views.plan_version, name="version"),
     path("<uuid:pk>/<str:action>/", views.plan_transition, name="transition"),
 ]

@@ -19,6 +19,7 @@ from calls.models import Call
 from core.concurrency import Conflict, Stale
 from core.dates import parse_date, week_start
 from core.exports import requested_format, table_export
+from core.history import record_changes
 from core.net import safe_next
 from core.periods import month_of, parse, quarter_of
 from core.tables import configure
@@ -34,7 +35,7 @@ from .forms import (
     month_from_post,
     targets_from_post,
 )
-from .models import JointCallProposal, PlanningSettings, PlanStatus
+from .models import JointCallProposal, Plan, PlanningSettings, PlanStatus
 from .tables import PlanTable
 
 
@@ -145,6 +146,22 @@ def _detail(request, plan, comment_form=None, status=200):
 @login_required
 def plan_detail(request, pk):
     return _detail(request, selectors.plan_get(request.user, pk))
+
+
+@login_required
+def plan_history(request, pk):
+    """Who changed the plan, when, through what, from which value to which (404 out of scope,
+    as the plan's page)."""
+    plan = selectors.plan_get(request.user, pk)
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": str(plan),
+            "back": reverse("planning:detail", args=[plan.pk]),
+            "changes": record_changes(Plan, plan.pk),
+        },
+    )
 
 
 @login_required

@@ -9,6 +9,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import HistoryMixin
 from core.ids import uuid_or_404
 from core.periods import parse
 from org.api import IsAdmin, ScopedViewSet
@@ -41,7 +42,7 @@ class RequirementSerializer(serializers.ModelSerializer):
         )
 
 
-class RequirementViewSet(ScopedViewSet):
+class RequirementViewSet(HistoryMixin, ScopedViewSet):
     """Coverage and frequency required per team and class (team null: the company default).
     Every user reads them; admins write them."""
 

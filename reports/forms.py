@@ -68,12 +68,16 @@ class RequirementTableForm(forms.Form):
             table[klass] = values
         return table
 
+    requirements: dict = {}  # {klass: Requirement} shown (their history links), set by the view
+
     def rows(self):
-        """For the template: per class its badge and its three bound fields."""
+        """For the template: per class its badge, its requirement row (None: not saved yet)
+        and its three bound fields."""
         return [
             {
                 "klass": klass,
                 "badge": "N" if klass.startswith("N") else klass,
+                "requirement": self.requirements.get(klass),
                 "cells": [
                     self[f"{klass}-{name}"]
                     for name in ("monthly_coverage", "calls_per_month", "quarterly_coverage")

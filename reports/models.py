@@ -3,8 +3,8 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from core.history import HistoricalRecords
 from core.models import BatchJob, JobStatus
 from org.models import District, ScopedQuerySet, Team, Territory
 

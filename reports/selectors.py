@@ -580,6 +580,11 @@ def requirement_settings(teams):
 REQUIREMENT_HISTORY_FIELDS = ("monthly_coverage", "calls_per_month", "quarterly_coverage")
 
 
+def requirement_get(pk):
+    """The requirement row (with its team), or 404."""
+    return get_object_or_404(Requirement.objects.select_related("team"), pk=pk)
+
+
 def requirement_changes(limit=50):
     """The latest changes to the requirements, newest first: each with `when`, `who`, `team`
     (None: the company default), `klass`, `kind` ("+" created, "~" changed, "-" deleted) and

@@ -12,6 +12,11 @@ urlpatterns = [
     path("opportunity/", opportunity.opportunity, name="opportunity"),
     # Settings part: requirements, recompute now, exports.
     path("settings/requirements/", settings.requirements, name="requirements"),
+    path(
+        "settings/requirements/<int:pk>/history/",
+        settings.requirement_history,
+        name="requirement_history",
+    ),
     path("settings/recompute/", settings.recompute, name="recompute"),
     path("settings/recompute/<uuid:pk>/", settings.recompute_job, name="recompute_job"),
     path(

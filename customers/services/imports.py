@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import changelog
+from core import changelog, history
 from org.models import Product, User, in_force_on
 
 from ..classification import classify
@@ -117,7 +117,7 @@ def measures_import(*, by: User, file, dry_run: bool) -> ImportReport:
     if not can_edit_segmentation(by):
         raise PermissionDenied
     rows = _validated(_read_table(file))
-    with transaction.atomic():
+    with transaction.atomic(), history.source(history.Source.IMPORT):
         report = _apply(by=by, rows=rows, audit=not dry_run)
         report.dry_run = dry_run
         if dry_run:

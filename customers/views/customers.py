@@ -7,18 +7,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exports import requested_format, table_export
+from core.history import record_changes
 from core.tables import configure
 from core.text import clean_search
 
 from .. import selectors, services
 from ..filters import CustomerFilter
 from ..forms import CustomerForm, OverrideForm
-from ..models import Customer
+from ..models import Alignment, Customer
 from ..tables import CustomerTable
 
 
@@ -88,6 +90,37 @@ def customer_detail(request, pk):
             "can_edit": services.can_edit_customers(request.user),
             "can_override": customer.is_prescriber and services.can_override_classes(request.user),
             "can_erase": services.can_erase_customers(request.user),
+        },
+    )
+
+
+@login_required
+def customer_history(request, pk):
+    """Who changed the customer, when, through what, from which value to which (404 out of
+    scope, as the customer's page)."""
+    customer = selectors.customer_get(request.user, pk)
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": customer.name,
+            "back": reverse("customers:detail", args=[customer.pk]),
+            "changes": record_changes(Customer, customer.pk),
+        },
+    )
+
+
+@login_required
+def alignment_history(request, pk):
+    """The history of one alignment of a customer in scope (404 otherwise)."""
+    alignment = selectors.alignment_get(request.user, pk)
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": f"{alignment.customer.name} · {alignment.territory.display_name}",
+            "back": reverse("customers:detail", args=[alignment.customer_id]),
+            "changes": record_changes(Alignment, alignment.pk),
         },
     )
 

@@ -17,12 +17,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.history import record_changes
 from core.models import JobStatus
 from org.models import Product
 
 from .. import selectors, services
 from ..forms import ApplyForm, ThresholdForm
-from ..models import PRESCRIBER_CLASSES, Klass, Reclassification
+from ..models import PRESCRIBER_CLASSES, Klass, Reclassification, Threshold
 
 SCATTER_LIMIT = 3000  # points drawn at most; beyond, an evenly spaced deterministic sample
 MOVERS_SHOWN = 50  # customers listed under the preview
@@ -363,3 +364,19 @@ def _versions(product, today):
         )
         version.reapply_url = f"{url}?{query}#thresholds"
     return versions
+
+
+@login_required
+def threshold_history(request, pk):
+    """The history of one threshold (admins, as the segmentation pages)."""
+    _admin_only(request)
+    threshold = selectors.threshold_get(request.user, pk)
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": f"{threshold.product.display_name} · {threshold.valid_from:%Y-%m-%d}",
+            "back": reverse("customers:segmentation_product", args=[threshold.product_id]),
+            "changes": record_changes(Threshold, threshold.pk),
+        },
+    )

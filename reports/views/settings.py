@@ -7,15 +7,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.history import record_changes
 from core.periods import current_periods, parse
 from org.models import Team
 
 from .. import selectors, services
 from ..forms import RequirementTableForm
-from ..models import RecomputeJob, TargetClass
+from ..models import RecomputeJob, Requirement, TargetClass
 
 DEFAULT = "default"  # the form prefix and `team` value of the company default
 
@@ -44,6 +46,23 @@ def _team(value):
         return get_object_or_404(Team, pk=value)
     except ValidationError as error:  # not a UUID
         raise Http404 from error
+
+
+@login_required
+def requirement_history(request, pk):
+    """The history of one requirement row (admins, as the requirements page)."""
+    _admin_only(request)
+    requirement = selectors.requirement_get(pk)
+    team = requirement.team.display_name if requirement.team else _("Company default")
+    return render(
+        request,
+        "history_page.html",
+        {
+            "record": f"{team} · {requirement.klass}",
+            "back": reverse("reports:requirements"),
+            "changes": record_changes(Requirement, requirement.pk),
+        },
+    )
 
 
 @login_required
@@ -86,8 +105,13 @@ def requirements(request):
 
     def table_form(prefix, table):
         if bound and bound[0] == prefix:
-            return bound[1]
-        return RequirementTableForm(prefix=prefix, initial=RequirementTableForm.initial_from(table))
+            form = bound[1]
+        else:
+            form = RequirementTableForm(
+                prefix=prefix, initial=RequirementTableForm.initial_from(table)
+            )
+        form.requirements = table
+        return form
 
     default_form = table_form(DEFAULT, settings["defaults"])
     tables = []

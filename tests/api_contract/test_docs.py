@@ -47,3 +47,28 @@ def test_the_schema_documents_the_error_shape_and_the_sync(client):
     sync = schema["paths"]["/api/v1/sync/"]["get"]
     assert {"200", "400", "401", "429"} <= set(sync["responses"])
     assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+
+
+def test_the_schema_documents_every_history_as_a_page_of_entries_without_etag(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    for resource in (
+        "customers",
+        "calls",
+        "plans",
+        "alignments",
+        "thresholds",
+        "requirements",
+        "users",
+    ):
+        history = schema["paths"][f"/api/v1/{resource}/{{id}}/history/"]["get"]
+        ok = history["responses"]["200"]
+        assert "headers" not in ok, resource  # no ETag: the history is not the record
+        assert {"404", "401"} <= set(history["responses"]), resource
+        assert {p["name"] for p in history["parameters"]} >= {"cursor", "page_size"}
+    page = schema["components"]["schemas"]["PaginatedHistoryEntryList"]
+    entry = schema["components"]["schemas"]["HistoryEntry"]
+    assert page["required"] == ["results", "next"]
+    assert {"when", "who", "source", "changes"} <= set(entry["properties"])
+    sources = schema["components"]["schemas"]["HistoryEntrySourceEnum"]["enum"]
+    assert sources == ["page", "api", "import", "job", "admin", "shell"]
