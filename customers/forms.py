@@ -176,3 +176,15 @@ class MeasureImportForm(forms.Form):
         initial="check",
         widget=forms.RadioSelect,
     )
+
+
+class StewardReasonForm(forms.Form):
+    """A data steward's reason for rejecting a customer or a change request."""
+
+    reason = forms.CharField(label=_("reason"), max_length=300, strip=True)
+
+
+class StewardMergeForm(forms.Form):
+    """The customer a pending one is merged into."""
+
+    into = forms.UUIDField(label=_("merge into"))

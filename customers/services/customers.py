@@ -1,16 +1,28 @@
-"""Customers: create (aligned to a territory from today) and change a profile."""
+"""Customers: create (aligned to a territory from today) and change a profile.
+
+Master data (services.stewardship): a customer created by anyone but an admin is `pending`
+until a data steward decides on it; a non-admin's change of a verified customer's identity
+fields (IDENTITY_FIELDS) becomes a change request, while the profile facts apply at once."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.concurrency import check_version
+from core.concurrency import Conflict, check_version
 from org.models import Role, Territory, User
 
 from ..classification import classify_customer
-from ..models import Alignment, Customer, Department, Institution
+from ..models import (
+    IDENTITY_FIELDS,
+    Alignment,
+    Customer,
+    CustomerStatus,
+    Department,
+    Institution,
+)
 from .alignments import announce_alignment
+from .stewardship import request_identity_change
 
 CUSTOMER_FIELDS = (
     "name",
@@ -68,6 +80,8 @@ def customer_create(*, by: User, territory: Territory, **fields) -> Customer:
     customer.full_clean()
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
+        customer.status = CustomerStatus.PENDING
+    customer.created_by = by
     customer.save()
     alignment = Alignment.objects.create(
         customer=customer, territory=territory, valid_from=timezone.localdate()
@@ -81,21 +95,45 @@ def customer_update(
     *, by: User, customer: Customer, expected_version: int | None = None, **fields
 ) -> Customer:
     """Change a customer's profile; the customer must be in `by`'s scope. With
-    `expected_version` (the version the caller read), a customer changed since is `Stale`."""
+    `expected_version` (the version the caller read), a customer changed since is `Stale`.
+
+    A non-admin's change of a verified customer's identity fields is validated with the rest
+    but kept as a change request (`customer.change_request`; None when there is none), the
+    other fields are saved at once. A customer merged or rejected meanwhile is a `Conflict`."""
     if not can_edit_customers(by):
         raise PermissionDenied
-    customer = Customer.objects.for_user(by).select_for_update().get(pk=customer.pk)
+    customer_pk = customer.pk
+    customer = Customer.objects.for_user(by).select_for_update().filter(pk=customer_pk).first()
+    if customer is None:
+        if Customer.objects.filter(pk=customer_pk).exists():
+            raise Customer.DoesNotExist  # out of `by`'s scope
+        raise Conflict(_("This customer was merged or rejected meanwhile."))
     check_version(customer, expected_version)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     kind_before = customer.kind
+    stored = {name: getattr(customer, name) for name in (*IDENTITY_FIELDS, "role_group")}
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean()
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
+    requested = {}
+    if not by.is_admin and customer.status == CustomerStatus.VERIFIED:
+        requested = {
+            name: getattr(customer, name)
+            for name in IDENTITY_FIELDS
+            if name in fields and getattr(customer, name) != stored[name]
+        }
+        if "kind" in requested:
+            requested["role_group"] = customer.role_group
+        for name in requested:  # kept as they are until the steward accepts
+            setattr(customer, name, stored[name])
     customer.save()
+    customer.change_request = (
+        request_identity_change(by=by, customer=customer, changes=requested) if requested else None
+    )
     if customer.kind != kind_before:  # a non-prescriber is N; a prescriber is classed again
         classify_customer(customer=customer)
     return customer
