@@ -11,10 +11,11 @@ Merge moves everything that points at the merged-away customer, whatever app it 
 found through the model relations (so a relation added later moves too): alignments (a period
 overlapping one of the kept customer's in the same territory is collapsed into it), measures,
 overrides, call attendances, plan targets, monthly focus lists … A row that would collide with
-one of the kept customer's (the same call, plan, product and day …) is dropped: the kept
-customer's wins. The records that own moved rows (a call, a plan) get a new version so clients
-sync them again. The merged-away customer is deleted (a sync delete to those who held it); its
-history stays, its last entry saying where it went.
+one of the kept customer's (the same call, plan, product and day, an override of a product the
+kept customer has one of …) is dropped: the kept customer's wins. The records that own moved
+rows (a call, a plan) get a new version so clients sync them again. The merged-away customer is
+deleted (a sync delete to those who held it); its history stays, its last entry saying where it
+went.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +37,7 @@ from ..models import (
     ChangeRequest,
     ChangeRequestStatus,
     ClassHistory,
+    ClassOverride,
     Customer,
     CustomerKind,
     CustomerStatus,
@@ -173,6 +175,13 @@ def customer_merge(
         if model is ClassHistory:
             ClassHistory.objects.filter(customer=customer).delete()  # recomputed for `into`
             continue
+        if model is ClassOverride:  # one override in force per product: the kept one's
+            ClassOverride.objects.filter(
+                customer=customer,
+                product__in=ClassOverride.objects.filter(
+                    customer=into, cleared_on__isnull=True
+                ).values("product"),
+            ).delete()
         _move(model, field, customer, into)
 
     changelog.log_rows(Customer, [customer], ChangeOp.DELETE, places={customer.pk: places})

@@ -307,3 +307,20 @@ def test_two_stewards_at_once_one_wins(world):
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], Conflict), results
     assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_merge_collisions_the_kept_customers_measure_and_override_win(world):
+    duplicate = pending(world)
+    product = ProductFactory()
+    for customer, klass, amount in ((world.cx, "A", 9), (duplicate, "D", 1)):
+        services.measure_save(
+            by=world.admin, customer=customer, product=product, potential=amount, support=amount
+        )
+        services.override_create(
+            by=world.admin, customer=customer, product=product, klass=klass, reason="x"
+        )
+
+    services.customer_merge(by=world.admin, customer=duplicate, into=world.cx)
+
+    assert list(Measure.objects.values_list("customer", "potential")) == [(world.cx.pk, 9)]
+    assert list(ClassOverride.objects.values_list("customer", "klass")) == [(world.cx.pk, "A")]
