@@ -95,7 +95,7 @@ def test_verify_tells_the_rep_and_a_second_verify_is_a_conflict(
 def test_merge_moves_everything_and_deletes_the_duplicate(
     world, django_capture_on_commit_callbacks
 ):
-    duplicate = pending(world, title="主任医师")
+    duplicate = pending(world, education="北京大学医学部")
     product = ProductFactory()
     world.tx.team.products.add(product)
     together = log_call(world, duplicate, world.cx)  # the same call: one attendance kept
@@ -134,7 +134,7 @@ def test_merge_moves_everything_and_deletes_the_duplicate(
     plan.refresh_from_db()
     assert plan.version > plan_version
     world.cx.refresh_from_db()
-    assert world.cx.title == "主任医师"  # a fact the kept customer lacked
+    assert world.cx.education == "北京大学医学部"  # a fact the kept customer lacked
     assert world.cx.classes.filter(product=product, valid_to__isnull=True).get().klass == "B"
     # the delete goes to the territory that held the merged-away customer
     assert ChangeLog.objects.filter(
@@ -284,7 +284,7 @@ def test_the_queue_actions(world, login):
 @postgres_only
 def test_a_merge_and_a_reps_edit_at_once(world):
     duplicate = pending(world, name="王建国")
-    edit = lambda: services.customer_update(by=world.rep_x, customer=duplicate, title="主任")  # noqa: E731
+    edit = lambda: services.customer_update(by=world.rep_x, customer=duplicate, education="复旦")  # noqa: E731
     merge = lambda: services.customer_merge(by=world.admin, customer=duplicate, into=world.cx)  # noqa: E731
 
     results = race(edit, merge)
@@ -294,7 +294,7 @@ def test_a_merge_and_a_reps_edit_at_once(world):
     if isinstance(results[0], Exception):  # the merge went first: the rep is told, no 500
         assert isinstance(results[0], Conflict)
     else:  # the edit went first: the merge took the rep's new fact over
-        assert Customer.objects.get(pk=world.cx.pk).title == "主任"
+        assert Customer.objects.get(pk=world.cx.pk).education == "复旦"
 
 
 @postgres_only
