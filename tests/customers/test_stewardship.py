@@ -324,3 +324,14 @@ def test_merge_collisions_the_kept_customers_measure_and_override_win(world):
 
     assert list(Measure.objects.values_list("customer", "potential")) == [(world.cx.pk, 9)]
     assert list(ClassOverride.objects.values_list("customer", "klass")) == [(world.cx.pk, "A")]
+
+
+def test_the_rep_sees_which_customers_wait_for_the_steward(world, login):
+    customer = pending(world, name="孙七")
+    client = login(world.rep_x)
+
+    listed = client.get(reverse("customers:list")).content.decode()
+    shown = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+
+    assert listed.count("Pending verification") == 1  # 孙七, not 王建国
+    assert "Pending verification" in shown and "you can log calls with them now" in shown
