@@ -142,8 +142,8 @@ def customer_reject(*, by: User, customer: Customer, reason: str, expected_versi
                 % {"what": model._meta.verbose_name}
             )
     for model, field in relations:
-        rows = model._base_manager.filter(**{field.name: customer})
-        _touch_owners(model, rows)
+        if model is not ClassHistory:  # derived rows: they own nothing clients hold
+            _touch_owners(model, model._base_manager.filter(**{field.name: customer}))
     _delete(customer, _("Rejected: %(reason)s") % {"reason": reason})
     _announce(customer, Outcome.REJECTED, by=by, user_id=customer.created_by_id, reason=reason)
 
