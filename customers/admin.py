@@ -10,6 +10,7 @@ from org.models import Territory
 from . import services
 from .models import (
     Alignment,
+    ChangeRequest,
     ClassHistory,
     ClassOverride,
     Customer,
@@ -123,8 +124,17 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     the customer again; a new customer is aligned to its territory, if one is chosen."""
 
     form = CustomerAdminForm
-    list_display = ("name", "name_en", "kind", "role_group", "is_kol", "institution", "department")
-    list_filter = ("kind", "role_group", "is_kol", "institution__province")
+    list_display = (
+        "name",
+        "name_en",
+        "kind",
+        "role_group",
+        "is_kol",
+        "institution",
+        "department",
+        "status",
+    )
+    list_filter = ("status", "kind", "role_group", "is_kol", "institution__province")
     search_fields = ("name", "name_en", "institution__name", "department__name")
     list_select_related = ("institution", "department")
     autocomplete_fields = ("institution", "department")
@@ -240,3 +250,14 @@ class ErasureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("erased_by",)
     search_fields = ("customer__id", "reason", "erased_by__username")
     date_hierarchy = "erased_at"
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rep's change requests are decided in the data steward's queue (/customers/steward/)."""
+
+    list_display = ("customer", "status", "requested_by", "requested_at", "decided_by")
+    list_filter = ("status",)
+    search_fields = ("customer__name", "customer__name_en", "reason")
+    list_select_related = ("customer", "requested_by", "decided_by")
+    readonly_fields = [f.name for f in ChangeRequest._meta.fields]

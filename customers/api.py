@@ -28,6 +28,7 @@ from .models import (
     ClassSource,
     Customer,
     CustomerKind,
+    CustomerStatus,
     Department,
     Erasure,
     Institution,
@@ -78,9 +79,18 @@ class CustomerSerializer(serializers.ModelSerializer):
         ),
     )
 
+    status = serializers.ChoiceField(
+        CustomerStatus.choices,
+        read_only=True,
+        help_text=_(
+            "pending: created by a rep, waiting for a data steward (admin) to verify, merge or "
+            "reject it; verified otherwise."
+        ),
+    )
+
     class Meta:
         model = Customer
-        fields = (*SYNCED, *CUSTOMER_FIELDS, "territory", "klass")
+        fields = (*SYNCED, *CUSTOMER_FIELDS, "territory", "klass", "status")
 
     @extend_schema_field(serializers.ChoiceField(Klass.choices, allow_null=True))
     def get_klass(self, customer):
@@ -340,9 +350,11 @@ class CustomerFilter(django_filters.FilterSet):
         help_text=_("The class in the caller's visible territories today."),
     )
 
+    status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
+
     class Meta:
         model = Customer
-        fields = ["q", "institution", "department", "kind", "is_kol", "klass"]
+        fields = ["q", "institution", "department", "kind", "is_kol", "klass", "status"]
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
@@ -374,6 +386,19 @@ class ErasureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Erasure
         fields = ("customer", "erased_by", "erased_at", "reason")
+
+
+class StewardReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300, help_text=_("Why the customer is rejected (the rep reads it).")
+    )
+
+
+class StewardMergeSerializer(serializers.Serializer):
+    into = serializers.UUIDField(help_text=_("The customer kept: this one is merged into it."))
+
+
+STEWARD_ONLY = [permissions.IsAuthenticated, IsAdmin]
 
 
 class CustomerViewSet(HistoryMixin, ScopedViewSet):
@@ -436,6 +461,53 @@ class CustomerViewSet(HistoryMixin, ScopedViewSet):
             selectors.personal_data(customer),
             f"customer-{customer.pk}-{timezone.localdate().isoformat()}.json",
         )
+    # The data steward's actions (admins): 409 when another steward decided first.
+
+    @extend_schema(request=None, responses=CustomerSerializer)
+    @action(detail=True, methods=["post"], permission_classes=STEWARD_ONLY)
+    def verify(self, request, pk=None):
+        """A pending customer becomes verified."""
+        customer = services.customer_verify(
+            by=request.user, customer=self.get_object(), expected_version=self.expected_version()
+        )
+        return Response(self.get_serializer(self._fresh(customer)).data)
+
+    @extend_schema(request=StewardMergeSerializer, responses=CustomerSerializer)
+    @action(detail=True, methods=["post"], permission_classes=STEWARD_ONLY)
+    def merge(self, request, pk=None):
+        """Merge this customer into `into`: its calls, alignments, measures, overrides and plan
+        targets move over; this customer is deleted (a sync delete). Answers the kept one."""
+        customer = self.get_object()
+        form = StewardMergeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        into = Customer.objects.for_user(request.user).filter(pk=form.validated_data["into"])
+        into = into.first()
+        if into is None:
+            raise serializers.ValidationError({"into": [_("No such customer.")]})
+        kept = services.customer_merge(
+            by=request.user, customer=customer, into=into, expected_version=self.expected_version()
+        )
+        return Response(self.get_serializer(self._fresh(kept)).data)
+
+    @extend_schema(request=StewardReasonSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], permission_classes=STEWARD_ONLY)
+    def reject(self, request, pk=None):
+        """Reject a pending customer (with a reason): it is deleted (a sync delete); the calls
+        it attended stay, without it."""
+        customer = self.get_object()
+        form = StewardReasonSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.customer_reject(
+            by=request.user,
+            customer=customer,
+            reason=form.validated_data["reason"],
+            expected_version=self.expected_version(),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _fresh(self, customer):
+        return self.get_queryset().get(pk=customer.pk)
+
 
     @extend_schema(request=ErasureRequestSerializer, responses=ErasureSerializer, filters=False)
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -214,3 +214,15 @@ class ErasureForm(forms.Form):
         if typed.casefold() not in names - {""}:
             raise forms.ValidationError(_("This is not the customer's name."))
         return typed
+
+
+class StewardReasonForm(forms.Form):
+    """A data steward's reason for rejecting a customer or a change request."""
+
+    reason = forms.CharField(label=_("reason"), max_length=300, strip=True)
+
+
+class StewardMergeForm(forms.Form):
+    """The customer a pending one is merged into."""
+
+    into = forms.UUIDField(label=_("merge into"))

@@ -221,6 +221,18 @@ def _word_matches(word):
     return matches
 
 
+class CustomerStatus(models.TextChoices):
+    """Master data: a customer a rep creates is pending until a data steward (an admin)
+    verifies it, merges it into another customer or rejects it."""
+
+    VERIFIED = "verified", _("Verified")
+    PENDING = "pending", _("Pending verification")
+
+
+# A rep's change of these fields of a verified customer is a change request for the steward.
+IDENTITY_FIELDS = ("name", "institution", "department", "kind")
+
+
 class Customer(SyncedModel):
     """A person at an institution: a prescriber or a non-prescriber (always class N)."""
 
@@ -285,6 +297,22 @@ class Customer(SyncedModel):
     best_place_to_visit = models.CharField(_("best place to visit"), max_length=100, blank=True)
     # Set when the person's data was erased on request (customers.services.customer_erase).
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=CustomerStatus.choices,
+        default=CustomerStatus.VERIFIED,
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     objects = CustomerQuerySet.as_manager()
@@ -297,6 +325,9 @@ class Customer(SyncedModel):
             models.Index(fields=["kind"]),
             models.Index(fields=["is_kol"]),
             models.Index(fields=["name"]),
+            models.Index(
+                fields=["created_at"], name="customer_pending", condition=Q(status="pending")
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -340,6 +371,77 @@ class Customer(SyncedModel):
     @property
     def is_prescriber(self):
         return self.kind == CustomerKind.PRESCRIBER
+
+    @property
+    def is_pending(self):
+        return self.status == CustomerStatus.PENDING
+
+
+class ChangeRequestStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ChangeRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=ChangeRequestStatus.OPEN)
+
+
+class ChangeRequest(models.Model):
+    """A rep's change of a verified customer's identity fields (IDENTITY_FIELDS), waiting for the
+    data steward: `before` and `changes` ({field: value}, references by id as text); applied
+    when accepted. At most one open request per customer: a later edit adds to it."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+    )
+    requested_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    before = models.JSONField(_("before"), default=dict)
+    changes = models.JSONField(_("changes"), default=dict)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.OPEN,
+    )
+    decided_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    objects = ChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status="open"),
+                name="change_request_one_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.get_status_display()}"
 
 
 class Erasure(models.Model):

@@ -22,10 +22,12 @@ from . import privacy
 from .models import (
     STRATEGIES,
     Alignment,
+    ChangeRequest,
     ClassHistory,
     ClassOverride,
     Customer,
     CustomerKind,
+    CustomerStatus,
     Department,
     Institution,
     Klass,
@@ -634,3 +636,130 @@ def personal_data(customer) -> dict:
         "exported_at": timezone.now(),
         **parts,
     }
+# The data steward's queue (master data): pending customers with their likely originals, open
+# change requests of identity fields as before → after.
+
+STEWARD_PAGE = 50
+CANDIDATES_PER_CUSTOMER = 20
+
+
+def steward_queue(limit=STEWARD_PAGE):
+    """The oldest `limit` pending customers (`candidates`: the verified customers of the same
+    institution with the same name or pinyin, or of the same department — likely duplicates
+    first) and open change requests (`lines`: field, before, after), and how many of each
+    wait. A fixed number of queries, whatever the number of rows."""
+    pending = list(
+        Customer.objects.filter(status=CustomerStatus.PENDING)
+        .select_related("institution", "department", "created_by")
+        .order_by("created_at", "pk")[:limit]
+    )
+    _attach_candidates(pending)
+    requests = list(
+        ChangeRequest.objects.open()
+        .select_related("customer__institution", "customer__department", "requested_by")
+        .order_by("requested_at", "pk")[:limit]
+    )
+    _attach_lines(requests)
+    return {
+        "pending": pending,
+        "pending_count": Customer.objects.filter(status=CustomerStatus.PENDING).count(),
+        "requests": requests,
+        "requests_count": ChangeRequest.objects.open().count(),
+    }
+
+
+def _attach_candidates(pending):
+    for customer in pending:
+        customer.candidates = []
+    if not pending:
+        return
+    alike = Q()
+    for customer in pending:
+        same = Q(name__iexact=customer.name)
+        if customer.name_pinyin:
+            same |= Q(name_pinyin=customer.name_pinyin)
+        if customer.department_id:
+            same |= Q(department_id=customer.department_id)
+        alike |= Q(institution_id=customer.institution_id) & same
+    found = list(
+        Customer.objects.filter(alike, status=CustomerStatus.VERIFIED)
+        .select_related("department")
+        .order_by("name", "pk")
+    )
+    for customer in pending:
+
+        def likeness(other, customer=customer):
+            return (
+                other.name.lower() != customer.name.lower()
+                and other.name_pinyin != customer.name_pinyin,
+                other.department_id != customer.department_id,
+            )
+
+        mine = [
+            other
+            for other in found
+            if other.institution_id == customer.institution_id
+            and (
+                other.name.lower() == customer.name.lower()
+                or (customer.name_pinyin and other.name_pinyin == customer.name_pinyin)
+                or (customer.department_id and other.department_id == customer.department_id)
+            )
+        ]
+        customer.candidates = sorted(mine, key=likeness)[:CANDIDATES_PER_CUSTOMER]
+
+
+def _attach_lines(requests):
+    """`request.lines`: [{"field": label, "before": text, "after": text}], references named."""
+    ids = {"institution": set(), "department": set()}
+    for request in requests:
+        for values in (request.before, request.changes):
+            for name in ids:
+                if values.get(name):
+                    ids[name].add(values[name])
+    names = {
+        "institution": {
+            str(row.pk): row.display_name
+            for row in Institution.objects.filter(pk__in=ids["institution"])
+        },
+        "department": {
+            str(row.pk): row.display_name
+            for row in Department.objects.filter(pk__in=ids["department"])
+        },
+    }
+    for request in requests:
+        request.lines = [
+            {
+                "field": Customer._meta.get_field(name).verbose_name,
+                "before": _shown(name, request.before.get(name), names),
+                "after": _shown(name, value, names),
+            }
+            for name, value in request.changes.items()
+        ]
+
+
+def _shown(name, value, names):
+    if value in (None, ""):
+        return "—"
+    if name in names:
+        return names[name].get(str(value), value)
+    field = Customer._meta.get_field(name)
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def change_request_get(pk):
+    return get_object_or_404(ChangeRequest.objects.select_related("customer"), pk=pk)
+
+
+def open_change_request(customer):
+    """The customer's change request waiting for the steward (with `lines`), or None."""
+    request = (
+        ChangeRequest.objects.open()
+        .filter(customer=customer)
+        .select_related("requested_by")
+        .first()
+    )
+    if request is not None:
+        _attach_lines([request])
+    return request

@@ -11,3 +11,10 @@ rolled-back write sends nothing; `core.events`).
 from django.dispatch import Signal
 
 alignment_changed = Signal()
+
+# `customer_reviewed`: a data steward decided on a rep's customer or change request (after the
+# commit): kwargs customer_id, customer_name, outcome (`services.stewardship.Outcome`: verified,
+# merged, rejected, change_accepted, change_rejected), user_id (the rep to tell), actor_id (the
+# steward), reason (rejections), into_id (merges: the customer kept), request_id (change
+# requests) and commit.
+customer_reviewed = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, imports, privacy, segmentation
+from .views import customers, imports, privacy, segmentation, steward
 
 app_name = "customers"
 urlpatterns = [
@@ -22,6 +22,20 @@ urlpatterns = [
         "<uuid:pk>/overrides/<uuid:override_pk>/clear/",
         customers.override_clear,
         name="override_clear",
+    ),
+    path("steward/", steward.steward_queue, name="steward"),
+    path("steward/<uuid:pk>/verify/", steward.steward_verify, name="steward_verify"),
+    path("steward/<uuid:pk>/merge/", steward.steward_merge, name="steward_merge"),
+    path("steward/<uuid:pk>/reject/", steward.steward_reject, name="steward_reject"),
+    path(
+        "steward/requests/<int:pk>/accept/",
+        steward.change_request_accept,
+        name="change_request_accept",
+    ),
+    path(
+        "steward/requests/<int:pk>/reject/",
+        steward.change_request_reject,
+        name="change_request_reject",
     ),
     path("institutions/", customers.institution_list, name="institution_list"),
     path("institutions/<uuid:pk>/", customers.institution_detail, name="institution_detail"),

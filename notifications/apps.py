@@ -10,10 +10,17 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from calls.signals import amendment_decided, amendment_requested, coaching_commented
         from core import changelog
+        from customers.signals import customer_reviewed
         from planning.signals import plan_event
 
         from .models import Notification
-        from .signals import amendment_decision, amendment_request, coaching_comment, plan_decided
+        from .signals import (
+            amendment_decision,
+            amendment_request,
+            coaching_comment,
+            master_data_decision,
+            plan_decided,
+        )
 
         # A notification was seen by its user only: its delete goes to nobody else.
         changelog.register_place(Notification, lambda row: changelog.place(user=row.user_id))
@@ -31,3 +38,4 @@ class NotificationsConfig(AppConfig):
         )
         amendment_decided.connect(amendment_decision, dispatch_uid="notifications.amendment")
         coaching_commented.connect(coaching_comment, dispatch_uid="notifications.coaching")
+        customer_reviewed.connect(master_data_decision, dispatch_uid="notifications.master_data")

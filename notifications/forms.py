@@ -27,6 +27,7 @@ class RuleSettingForm(forms.ModelForm):
         Rule.AMENDMENT_APPROVED: set(),
         Rule.AMENDMENT_REJECTED: set(),
         Rule.COACHING_COMMENT: set(),
+        Rule.MASTER_DATA: set(),
     }
     HELP = {
         Rule.MONTH_END: _("Working days before the month end."),

@@ -24,6 +24,7 @@ class Rule(models.TextChoices):
     AMENDMENT_APPROVED = "amendment_approved", _("Amendment approved")
     AMENDMENT_REJECTED = "amendment_rejected", _("Amendment rejected")
     COACHING_COMMENT = "coaching_comment", _("Coaching comment on a call")
+    MASTER_DATA = "master_data", _("Customer verified, merged or rejected")
 
 
 class Weekday(models.IntegerChoices):
@@ -51,6 +52,7 @@ DEFAULTS = {
     Rule.AMENDMENT_APPROVED: {"send_email": False},
     Rule.AMENDMENT_REJECTED: {"send_email": True},
     Rule.COACHING_COMMENT: {"send_email": True},
+    Rule.MASTER_DATA: {"send_email": False},
 }
 
 

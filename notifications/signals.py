@@ -1,11 +1,15 @@
 """Event reminders: a plan submitted and an amendment requested tell the district's DM; a plan
 returned or approved, an amendment of a call approved or rejected and a coaching comment on a
-call tell the rep (once per event; nobody is told of what they did themselves)."""
+call tell the rep; a data steward's decision on a rep's customer or change request tells the rep
+(once per event; nobody is told of what they did themselves)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from calls.models import Amendment, AmendmentStatus, CoachingComment
+from customers.models import Customer
+from customers.services import Outcome
+from org.models import User
 from planning.models import PlanAction, PlanEvent
 
 from . import services
@@ -169,5 +173,43 @@ def coaching_comment(sender, comment_id, call_id, **kwargs):
         kind=Rule.COACHING_COMMENT,
         period=f"coaching:{comment.pk}",
         url=reverse("calls:detail", args=[call.pk]),
+        message=message,
+    )
+
+
+# Master data: the data steward's decision on a rep's customer or change request tells the rep.
+
+
+def master_data_decision(
+    sender, customer_id, customer_name, outcome, user_id, actor_id, reason="", into_id=None,
+    request_id=None, **kwargs
+):  # fmt: skip
+    if user_id == actor_id:
+        return
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    into = Customer.objects.filter(pk=into_id).first() if into_id else None
+
+    def message():
+        values = {"name": customer_name, "reason": reason, "into": into.name if into else ""}
+        if outcome == Outcome.VERIFIED:
+            return _("The data steward verified your new customer %(name)s.") % values
+        if outcome == Outcome.MERGED:
+            return _("The data steward merged %(name)s into the existing customer %(into)s.") % (
+                values
+            )
+        if outcome == Outcome.REJECTED:
+            return _("The data steward rejected your new customer %(name)s: %(reason)s") % values
+        if outcome == Outcome.CHANGE_ACCEPTED:
+            return _("The data steward accepted your change of %(name)s.") % values
+        return _("The data steward rejected your change of %(name)s: %(reason)s") % values
+
+    shown = into_id or (None if outcome == Outcome.REJECTED else customer_id)
+    services.notify(
+        user=user,
+        kind=Rule.MASTER_DATA,
+        period=f"mdm:{outcome}:{request_id or customer_id}"[:64],
+        url=reverse("customers:detail", args=[shown]) if shown else reverse("customers:list"),
         message=message,
     )

@@ -96,6 +96,11 @@ SETTINGS_PAGES = [
         ),
     ),
     (
+        "customers:steward",
+        gettext_lazy("Data steward"),
+        gettext_lazy("Customers reps created and changes they asked for: verify, merge, reject."),
+    ),
+    (
         "customers:segmentation",
         gettext_lazy("Segmentation"),
         gettext_lazy("Thresholds of the classes per product, reclassification jobs."),

@@ -2,7 +2,8 @@
 the forms.
 
 By sub-domain: `customers` (profiles), `alignments`, `segmentation` (measures, thresholds,
-reclassification jobs), `overrides`, `imports` (measures from CSV/XLSX). Callers use this
+reclassification jobs), `overrides`, `imports` (measures from CSV/XLSX), `stewardship` (master
+data: verify, merge, reject, change requests). Callers use this
 package: `from customers import services; services.customer_create(...)`.
 """
 
@@ -21,20 +22,36 @@ from .segmentation import (
     reclassify_all,
     threshold_save,
 )
+from .stewardship import (
+    Outcome,
+    can_steward,
+    change_request_accept,
+    change_request_reject,
+    customer_merge,
+    customer_reject,
+    customer_verify,
+)
 
 __all__ = [
     "CUSTOMER_FIELDS",
     "ENDED_LOOKBACK_DAYS",
     "RECLASSIFICATION_BATCH",
+    "Outcome",
     "alignment_save",
     "alignments_log_ended",
     "can_edit_customers",
     "can_edit_segmentation",
     "can_erase_customers",
     "can_override_classes",
+    "can_steward",
+    "change_request_accept",
+    "change_request_reject",
     "customer_create",
     "customer_erase",
+    "customer_merge",
+    "customer_reject",
     "customer_update",
+    "customer_verify",
     "measure_save",
     "measures_import",
     "override_clear",

@@ -1,5 +1,9 @@
 """Customers: create (a rep's or DM's aligned to a territory from today; an admin's, or an
-integration's, without an alignment unless one is asked for) and change a profile."""
+integration's, without an alignment unless one is asked for) and change a profile.
+
+Master data (services.stewardship): a customer created by anyone but an admin is `pending`
+until a data steward decides on it; a non-admin's change of a verified customer's identity
+fields (IDENTITY_FIELDS) becomes a change request, while the profile facts apply at once."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,8 +14,16 @@ from core.concurrency import Conflict, check_version
 from org.models import Role, Territory, User
 
 from ..classification import classify_customer
-from ..models import Alignment, Customer, Department, Institution
+from ..models import (
+    IDENTITY_FIELDS,
+    Alignment,
+    Customer,
+    CustomerStatus,
+    Department,
+    Institution,
+)
 from .alignments import announce_alignment
+from .stewardship import request_identity_change
 
 CUSTOMER_FIELDS = (
     "name",
@@ -87,6 +99,8 @@ def customer_create(*, by: User, territory: Territory | None = None, **fields) -
     customer.full_clean()
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
+        customer.status = CustomerStatus.PENDING
+    customer.created_by = by
     customer.save()
     if territory is not None:
         alignment = Alignment.objects.create(
@@ -101,27 +115,49 @@ def customer_update(
     *, by: User, customer: Customer, expected_version: int | None = None, **fields
 ) -> Customer:
     """Change a customer's profile; the customer must be in `by`'s scope. With
-    `expected_version` (the version the caller read), a customer changed since is `Stale`."""
+    `expected_version` (the version the caller read), a customer changed since is `Stale`.
+
+    A non-admin's change of a verified customer's identity fields is validated with the rest
+    but kept as a change request (`customer.change_request`; None when there is none), the
+    other fields are saved at once. A customer merged or rejected meanwhile is a `Conflict`."""
     if not can_edit_customers(by):
         raise PermissionDenied
-    try:
-        customer = Customer.objects.for_user(by).select_for_update().get(pk=customer.pk)
-    except Customer.DoesNotExist:
-        # erased meanwhile (customers.services.privacy, under the same row lock)
-        if Customer._base_manager.filter(pk=customer.pk, erased_at__isnull=False).exists():
-            raise Conflict(_("This customer's personal data has been erased.")) from None
-        raise
+    customer_pk = customer.pk
+    customer = Customer.objects.for_user(by).select_for_update().filter(pk=customer_pk).first()
+    if customer is None:
+        stored = Customer._base_manager.filter(pk=customer_pk).values("erased_at").first()
+        if stored is None:
+            raise Conflict(_("This customer was merged or rejected meanwhile."))
+        if stored["erased_at"] is not None:
+            # erased meanwhile (customers.services.privacy, under the same row lock)
+            raise Conflict(_("This customer's personal data has been erased."))
+        raise Customer.DoesNotExist  # out of `by`'s scope
     check_version(customer, expected_version)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     kind_before = customer.kind
+    stored = {name: getattr(customer, name) for name in (*IDENTITY_FIELDS, "role_group")}
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean()
     if not by.is_admin:
         _check_references(by=by, institution=customer.institution, department=customer.department)
+    requested = {}
+    if not by.is_admin and customer.status == CustomerStatus.VERIFIED:
+        requested = {
+            name: getattr(customer, name)
+            for name in IDENTITY_FIELDS
+            if name in fields and getattr(customer, name) != stored[name]
+        }
+        if "kind" in requested:
+            requested["role_group"] = customer.role_group
+        for name in requested:  # kept as they are until the steward accepts
+            setattr(customer, name, stored[name])
     customer.save()
+    customer.change_request = (
+        request_identity_change(by=by, customer=customer, changes=requested) if requested else None
+    )
     if customer.kind != kind_before:  # a non-prescriber is N; a prescriber is classed again
         classify_customer(customer=customer)
     return customer

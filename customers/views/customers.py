@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.concurrency import Conflict
 from core.exports import requested_format, table_export
 from core.history import record_changes
 from core.tables import configure
@@ -89,6 +90,8 @@ def customer_detail(request, pk):
             "timeline": selectors.class_timeline(request.user, customer),
             "can_edit": services.can_edit_customers(request.user),
             "can_override": customer.is_prescriber and services.can_override_classes(request.user),
+            "change_request": selectors.open_change_request(customer),
+            "can_steward": services.can_steward(request.user),
             "can_erase": services.can_erase_customers(request.user),
         },
     )
@@ -169,7 +172,19 @@ def customer_create(request):
 
             customer = _save_form(request, form, save)
             if customer is not None:
-                messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+                if customer.is_pending:
+                    messages.success(
+                        request,
+                        _(
+                            "Customer %(name)s created. You can log calls with them now; a data "
+                            "steward will verify the record."
+                        )
+                        % {"name": customer.name},
+                    )
+                else:
+                    messages.success(
+                        request, _("Customer %(name)s created.") % {"name": customer.name}
+                    )
                 return redirect("customers:detail", pk=customer.pk)
     return render(
         request,
@@ -192,13 +207,26 @@ def customer_edit(request, pk):
     customer = get_object_or_404(Customer.objects.for_user(request.user), pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        saved = _save_form(
-            request,
-            form,
-            lambda data: services.customer_update(by=request.user, customer=customer, **data),
-        )
+        try:
+            saved = _save_form(
+                request,
+                form,
+                lambda data: services.customer_update(by=request.user, customer=customer, **data),
+            )
+        except Conflict as error:  # merged or rejected by a data steward meanwhile
+            messages.error(request, error.message)
+            return redirect("customers:list")
         if saved is not None:
-            messages.success(request, _("Changes saved."))
+            if saved.change_request is not None:
+                messages.success(
+                    request,
+                    _(
+                        "Changes saved. The change of name, institution, department or kind "
+                        "waits for the data steward."
+                    ),
+                )
+            else:
+                messages.success(request, _("Changes saved."))
             return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
