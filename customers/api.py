@@ -461,6 +461,7 @@ class CustomerViewSet(HistoryMixin, ScopedViewSet):
             selectors.personal_data(customer),
             f"customer-{customer.pk}-{timezone.localdate().isoformat()}.json",
         )
+
     # The data steward's actions (admins): 409 when another steward decided first.
 
     @extend_schema(request=None, responses=CustomerSerializer)
@@ -507,7 +508,6 @@ class CustomerViewSet(HistoryMixin, ScopedViewSet):
 
     def _fresh(self, customer):
         return self.get_queryset().get(pk=customer.pk)
-
 
     @extend_schema(request=ErasureRequestSerializer, responses=ErasureSerializer, filters=False)
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -636,6 +636,8 @@ def personal_data(customer) -> dict:
         "exported_at": timezone.now(),
         **parts,
     }
+
+
 # The data steward's queue (master data): pending customers with their likely originals, open
 # change requests of identity fields as before → after.
 
