@@ -25,14 +25,20 @@ from .models import (
 class InstitutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "name_en", "kind", "level", "city", "province", "beds")
     list_filter = ("kind", "level", "province")
-    search_fields = ("name", "name_en", "city")
+    search_fields = ("name", "name_en", "city", "external_id")
 
 
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "institution", "specialty", "daily_patients")
     list_filter = ("specialty",)
-    search_fields = ("name", "name_en", "institution__name", "institution__name_en")
+    search_fields = (
+        "name",
+        "name_en",
+        "institution__name",
+        "institution__name_en",
+        "external_id",
+    )
     list_select_related = ("institution",)
     autocomplete_fields = ("institution",)
 
@@ -111,7 +117,7 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
     list_display = ("name", "name_en", "kind", "role_group", "is_kol", "institution", "department")
     list_filter = ("kind", "role_group", "is_kol", "institution__province")
-    search_fields = ("name", "name_en", "institution__name", "department__name")
+    search_fields = ("name", "name_en", "institution__name", "department__name", "external_id")
     list_select_related = ("institution", "department")
     autocomplete_fields = ("institution", "department")
     inlines = [AlignmentInline]
