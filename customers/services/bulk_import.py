@@ -687,7 +687,7 @@ class RecordSheet(Sheet):
         for record in self.new:
             record.id = record.id or uuid.uuid4()
             self.prepare(record)
-        model.objects.bulk_create(self.new, batch_size=2000)
+        _insert(model, self.new)
         fields = sorted(self.changed_fields)
         for record in self.changed:
             record.version += 1
@@ -722,7 +722,58 @@ def _current(record, name):
     return getattr(record, field.attname)
 
 
+def _copy_text(value):
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, datetime.datetime | datetime.date):
+        value = value.isoformat()
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _copy(table, columns, rows):
+    """COPY `rows` (sequences of Python values, in `columns` order) into `table`."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN", buffer
+        )
+
+
+def _insert(model, records):
+    """Insert new records: COPY on PostgreSQL (the fastest set-based write), bulk_create
+    elsewhere. Every field's pre_save runs (timestamps), as in a save."""
+    if not records:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(records, batch_size=1000)
+        return
+    fields = model._meta.concrete_fields
+    _copy(
+        model._meta.db_table,
+        [f.column for f in fields],
+        ([f.pre_save(record, True) for f in fields] for record in records),
+    )
+
+
 def _history(model, new, changed, by):
+    if connection.vendor == "postgresql":
+        _copy_history(model, new, "+", by)
+        _copy_history(model, changed, "~", by)
+        return
     history = model.history
     if new:
         history.bulk_history_create(
@@ -736,6 +787,38 @@ def _history(model, new, changed, by):
             default_user=by,
             default_change_reason=HISTORY_REASON,
         )
+
+
+def _copy_history(model, records, history_type, by):
+    """The history rows of `records` (what bulk_history_create writes), by COPY."""
+    if not records:
+        return
+    historical = model.history.model
+    fields = [f for f in historical._meta.concrete_fields if f.attname != "history_id"]
+    extra = {
+        "history_date": timezone.now(),
+        "history_change_reason": HISTORY_REASON,
+        "history_type": history_type,
+        "history_user_id": by.pk if by else None,
+    }
+    constant = {}  # column position → value (the history's own fields, defaults)
+    for position, f in enumerate(fields):
+        if f.attname in extra:
+            constant[position] = extra[f.attname]
+        elif not hasattr(records[0], f.attname):
+            constant[position] = f.get_default()
+    names = [f.attname for f in fields]
+    _copy(
+        historical._meta.db_table,
+        [f.column for f in fields],
+        (
+            [
+                constant[i] if i in constant else getattr(record, name)
+                for i, name in enumerate(names)
+            ]
+            for record in records
+        ),
+    )
 
 
 def _resolve(model, refs):
@@ -983,7 +1066,7 @@ class AlignmentSheet(Sheet):
 
     def write(self):
         now = timezone.now()
-        Alignment.objects.bulk_create(self.new, batch_size=2000)
+        _insert(Alignment, self.new)
         for record in self.changed:
             record.version += 1
             record.updated_at = now
