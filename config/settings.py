@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "KlassEnum": "customers.models.Klass",
         "PrescriberKlassEnum": ["A", "B", "C", "D"],
         "JobStatusEnum": "core.models.JobStatus",
+        "ImportKindEnum": "customers.models.ImportKind",
     },
 }
 

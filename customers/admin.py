@@ -14,6 +14,7 @@ from .models import (
     ClassOverride,
     Customer,
     Department,
+    Import,
     Institution,
     Measure,
     Reclassification,
@@ -215,3 +216,25 @@ class ReclassificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "product")
     search_fields = ("product__code", "error")
     readonly_fields = [f.name for f in Reclassification._meta.fields]
+
+
+@admin.register(Import)
+class ImportAdmin(ReadOnlyAdmin):
+    """Imports are run from their page or the API; the admin shows them (not the file)."""
+
+    list_display = (
+        "file_name",
+        "kind",
+        "dry_run",
+        "status",
+        "rows",
+        "created",
+        "changed",
+        "error_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "dry_run")
+    search_fields = ("file_name", "created_by__username")
+    list_select_related = ("created_by",)
+    exclude = ("data",)
