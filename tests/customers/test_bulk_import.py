@@ -384,3 +384,23 @@ def test_pages_are_scoped_and_their_queries_bounded(world, login):
     assert 'value="alignments"' in form and 'value="institutions"' not in form
     rep = login(world.rep_x)
     assert rep.get(reverse("customers:imports")).status_code == 403
+
+
+def test_measures_and_unknown_territories_run_through_the_same_job(world):
+    from tests.factories import ProductFactory
+
+    ProductFactory(code="ONC1")
+    rows = [
+        ["customer", "product", "potential", "support"],
+        [str(world.cx.pk), "ONC1", "150", "20"],
+        [str(world.cy.pk), "NOPE", "150", "20"],
+    ]
+    job = run(world.admin, upload(rows), "measures", dry_run=False)
+    assert job.error_count == 1 and job.errors[0]["row"] == 3
+    assert "NOPE" in job.errors[0]["message"]
+    job = run(world.admin, upload(rows[:2]), "measures", dry_run=False)
+    assert (job.error_count, job.created) == (0, 1)
+    aligned = [["customer", "territory"], [str(world.cx.pk), "NO-SUCH"]]
+    job = run(world.admin, upload(aligned), "alignments")
+    assert [(r, c) for r, c, _m in errors(job)] == [(2, "territory")]
+    assert "NO-SUCH" in job.errors[0]["message"]
