@@ -215,6 +215,10 @@ RECOMPUTE_JOB_STALE_AFTER = env.int(
     "RECOMPUTE_JOB_STALE_AFTER", default=CELERY_VISIBILITY_TIMEOUT + 60
 )
 RECOMPUTE_JOB_MAX_RESENDS = env.int("RECOMPUTE_JOB_MAX_RESENDS", default=3)
+# Imports (customers/services/import_files.py): the largest file accepted, in MB.
+IMPORT_MAX_MB = env.int("IMPORT_MAX_MB", default=20)
+# Files up to this size (KB) are imported within the request; larger ones by a worker.
+IMPORT_INLINE_KB = env.int("IMPORT_INLINE_KB", default=256)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Degrade, don't die: a send that finds the broker down fails fast and goes to the outbox
 # (core/outbox.py), swept every minute; it must not hold a request for the default retries.
@@ -328,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         "KlassEnum": "customers.models.Klass",
         "PrescriberKlassEnum": ["A", "B", "C", "D"],
         "JobStatusEnum": "core.models.JobStatus",
+        "ImportKindEnum": "customers.models.ImportKind",
     },
 }
 

@@ -52,6 +52,8 @@ api_v1 = [
         customers_api.MeasureImportView.as_view({"post": "create"}),
         name="measure-import",
     ),
+    path("imports/", customers_api.ImportView.as_view(), name="imports"),
+    path("imports/<str:id>/", customers_api.ImportJobView.as_view(), name="import-job"),
     path("reports/compliance/", reports_api.ComplianceReportView.as_view(), name="compliance"),
     path("reports/recompute/", reports_api.RecomputeView.as_view(), name="recompute"),
     path(

@@ -16,6 +16,7 @@ from .models import (
     Customer,
     Department,
     Erasure,
+    Import,
     Institution,
     Measure,
     Reclassification,
@@ -27,14 +28,20 @@ from .models import (
 class InstitutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "name_en", "kind", "level", "city", "province", "beds")
     list_filter = ("kind", "level", "province")
-    search_fields = ("name", "name_en", "city")
+    search_fields = ("name", "name_en", "city", "external_id")
 
 
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "institution", "specialty", "daily_patients")
     list_filter = ("specialty",)
-    search_fields = ("name", "name_en", "institution__name", "institution__name_en")
+    search_fields = (
+        "name",
+        "name_en",
+        "institution__name",
+        "institution__name_en",
+        "external_id",
+    )
     list_select_related = ("institution",)
     autocomplete_fields = ("institution",)
 
@@ -135,7 +142,7 @@ class CustomerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "status",
     )
     list_filter = ("status", "kind", "role_group", "is_kol", "institution__province")
-    search_fields = ("name", "name_en", "institution__name", "department__name")
+    search_fields = ("name", "name_en", "institution__name", "department__name", "external_id")
     list_select_related = ("institution", "department")
     autocomplete_fields = ("institution", "department")
     inlines = [AlignmentInline]
@@ -261,3 +268,25 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("customer__name", "customer__name_en", "reason")
     list_select_related = ("customer", "requested_by", "decided_by")
     readonly_fields = [f.name for f in ChangeRequest._meta.fields]
+
+
+@admin.register(Import)
+class ImportAdmin(ReadOnlyAdmin):
+    """Imports are run from their page or the API; the admin shows them (not the file)."""
+
+    list_display = (
+        "file_name",
+        "kind",
+        "dry_run",
+        "status",
+        "rows",
+        "created",
+        "changed",
+        "error_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "dry_run")
+    search_fields = ("file_name", "created_by__username")
+    list_select_related = ("created_by",)
+    exclude = ("data",)

@@ -5,6 +5,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -13,11 +14,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core import sync
 from core.api import HistoryMixin
 from core.exports import json_download
+from core.ids import uuid_or_404
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory
 
@@ -31,6 +35,8 @@ from .models import (
     CustomerStatus,
     Department,
     Erasure,
+    Import,
+    ImportKind,
     Institution,
     Klass,
     Measure,
@@ -53,13 +59,22 @@ class InstitutionSerializer(serializers.ModelSerializer):
             "province",
             "beds",
             "daily_outpatients",
+            "external_id",
         )
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
-        fields = (*SYNCED, "institution", "name", "name_en", "specialty", "daily_patients")
+        fields = (
+            *SYNCED,
+            "institution",
+            "name",
+            "name_en",
+            "specialty",
+            "daily_patients",
+            "external_id",
+        )
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -681,6 +696,115 @@ class MeasureImportView(viewsets.ViewSet):
             dry_run=form.validated_data["dry_run"],
         )
         return Response(report.as_dict())
+
+
+# Imports of master data (customers/services/bulk_import.py).
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_(
+            "CSV (UTF-8 or GB18030) or XLSX; the header row names the resource's fields (or "
+            "their Chinese labels); a workbook has one sheet per kind, named after it."
+        )
+    )
+    kind = serializers.ChoiceField(ImportKind.choices)
+    dry_run = serializers.BooleanField(
+        default=True, help_text=_("Check and report per row; write nothing.")
+    )
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    sheet = serializers.CharField(help_text=_("The sheet of a workbook; empty for a CSV."))
+    row = serializers.IntegerField(
+        allow_null=True, help_text=_("As the file shows it (header = row 1).")
+    )
+    column = serializers.CharField(help_text=_("The column's header as in the file."))
+    message = serializers.CharField()
+
+
+class ImportOutcomeSerializer(serializers.Serializer):
+    sheet = serializers.CharField()
+    row = serializers.IntegerField()
+    outcome = serializers.ChoiceField(["created", "changed", "unchanged"])
+    key = serializers.CharField(help_text=_("The record's name or external id."))
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The columns that change.")
+    )
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    job = serializers.UUIDField(source="pk", read_only=True)
+    progress = serializers.FloatField(read_only=True, help_text=_("0 to 1."))
+    errors = ImportErrorSerializer(many=True, read_only=True)
+    outcomes = ImportOutcomeSerializer(
+        many=True, read_only=True, help_text=_("The first 1,000 rows' outcomes.")
+    )
+
+    class Meta:
+        model = Import
+        fields = (
+            "job",
+            "kind",
+            "dry_run",
+            "file_name",
+            "status",
+            "progress",
+            "rows",
+            "created",
+            "changed",
+            "unchanged",
+            "error_count",
+            "errors",
+            "outcomes",
+            "created_at",
+            "finished_at",
+        )
+        read_only_fields = fields
+
+
+class ImportView(APIView):
+    """Admins import master data; DMs their district's alignments. 202 with the job to poll at
+    `imports/{id}/` (a small file is done before the answer). An empty file or one over the
+    size limit is a 400 at once; every other problem is an error of the job, naming its row and
+    column, and nothing is written."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={202: ImportJobSerializer},
+    )
+    def post(self, request):
+        from .services import bulk_import
+
+        form = ImportRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if not bulk_import.can_import(request.user, data["kind"]):
+            raise PermissionDenied(_("You may not import this kind of data."))
+        job = bulk_import.import_start(
+            by=request.user, file=data["file"], kind=data["kind"], dry_run=data["dry_run"]
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobView(APIView):
+    """An import's status, progress (0–1), counts and errors (the caller's own; admins: all)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job.")
+        ],
+        responses={200: ImportJobSerializer},
+    )
+    def get(self, request, **kwargs):
+        job = get_object_or_404(
+            Import.objects.for_user(request.user).defer("data"), pk=uuid_or_404(kwargs["id"])
+        )
+        return Response(ImportJobSerializer(job).data)
 
 
 sync.register("institutions", InstitutionViewSet)

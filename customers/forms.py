@@ -37,7 +37,8 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = CUSTOMER_FIELDS
+        # The external id is the master data's key: admins set it (admin site, API, imports).
+        fields = tuple(name for name in CUSTOMER_FIELDS if name != "external_id")
         widgets = {
             name: forms.Textarea(attrs={"rows": 2})
             for name in (
@@ -226,3 +227,30 @@ class StewardMergeForm(forms.Form):
     """The customer a pending one is merged into."""
 
     into = forms.UUIDField(label=_("merge into"))
+
+
+class ImportForm(forms.Form):
+    """Upload a file of master data to check (dry run) or import."""
+
+    kind = forms.ChoiceField(label=_("What the file holds"))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8 or GB18030, as Excel saves it) or XLSX. The header row (row 1) names "
+            "the fields, in English or Chinese. A workbook has one sheet per kind, named after it."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            ("check", _("Check only: show what each row would do")),
+            ("import", _("Import: write everything if every row is good")),
+        ],
+        initial="check",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds

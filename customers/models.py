@@ -84,6 +84,27 @@ def hospital_level_code(text) -> str:
     return code if code in HospitalLevel.values else ""
 
 
+def external_id_field():
+    """The company's or its master-data system's id of a record (e.g. a Veeva OpenData or IQVIA
+    OneKey id): blank, or unique (`unique_external_id`). Imports and integrations match by it."""
+    return models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("The company's or master-data system's id; unique when set."),
+    )
+
+
+def unique_external_id(model_name):
+    return models.UniqueConstraint(
+        fields=["external_id"],
+        condition=~Q(external_id=""),
+        name=f"{model_name}_unique_external_id",
+        violation_error_message=_("Another record has this external id."),
+    )
+
+
 class Institution(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
@@ -95,6 +116,7 @@ class Institution(BilingualName, SyncedModel):
     province = models.CharField(_("province"), max_length=100, blank=True)
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
     daily_outpatients = models.PositiveIntegerField(_("daily outpatients"), null=True, blank=True)
+    external_id = external_id_field()
     history = HistoricalRecords()
 
     objects = InstitutionQuerySet.as_manager()
@@ -104,6 +126,7 @@ class Institution(BilingualName, SyncedModel):
         verbose_name_plural = _("institutions")
         ordering = ["name"]
         indexes = [models.Index(fields=["city"])]
+        constraints = [unique_external_id("institution")]
 
 
 class DepartmentQuerySet(ScopedQuerySet):
@@ -123,6 +146,7 @@ class Department(BilingualName, SyncedModel):
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
     daily_patients = models.PositiveIntegerField(_("daily patients"), null=True, blank=True)
+    external_id = external_id_field()
     history = HistoricalRecords()
 
     objects = DepartmentQuerySet.as_manager()
@@ -133,6 +157,7 @@ class Department(BilingualName, SyncedModel):
         ordering = ["institution__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name"),
+            unique_external_id("department"),
         ]
 
 
@@ -313,6 +338,7 @@ class Customer(SyncedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    external_id = external_id_field()
     history = HistoricalRecords()
 
     objects = CustomerQuerySet.as_manager()
@@ -338,6 +364,7 @@ class Customer(SyncedModel):
                     "A non-prescriber needs a role group (N1, N2 or N3); a prescriber has none."
                 ),
             ),
+            unique_external_id("customer"),
         ]
 
     def __str__(self):
@@ -877,3 +904,60 @@ class Reclassification(BatchJob):
 
     def __str__(self):
         return f"{self.product} {self.get_status_display()} {self.progress:.0%}"
+
+
+class ImportKind(models.TextChoices):
+    INSTITUTIONS = "institutions", _("institutions")
+    DEPARTMENTS = "departments", _("departments")
+    CUSTOMERS = "customers", _("customers")
+    ALIGNMENTS = "alignments", _("alignments")
+    MEASURES = "measures", _("measures")
+    WORKBOOK = "workbook", _("workbook (a sheet per kind)")
+
+
+class ImportQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """An admin sees every import; anyone else the ones they started."""
+        if user.is_admin:
+            return self
+        return self.filter(created_by=user)
+
+
+class Import(BatchJob):
+    """An import of master data (or measures) from a file, checked (dry run) or applied, run by
+    Celery with its progress; the file is kept for the download of its rejected rows and for
+    applying a checked file (customers/services/bulk_import.py)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    dry_run = models.BooleanField(_("check only"), default=True)
+    file_name = models.CharField(_("file"), max_length=200)
+    data = models.BinaryField(_("file content"), editable=False)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("records created"), default=0)
+    changed = models.PositiveIntegerField(_("records changed"), default=0)
+    unchanged = models.PositiveIntegerField(_("records unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    # [{"sheet", "row", "column", "message"}, ...]: the first MAX_ERRORS errors.
+    errors = models.JSONField(_("error list"), default=list, blank=True)
+    # [{"sheet", "row", "outcome", "key", "fields"}, ...]: the first PREVIEW_ROWS rows.
+    outcomes = models.JSONField(_("outcome per row"), default=list, blank=True)
+    checked = models.ForeignKey(
+        "self",
+        verbose_name=_("checked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
+        help_text=_("The dry run this import applies."),
+    )
+
+    status_counters = ("rows", "created", "changed", "unchanged", "error_count")
+
+    objects = ImportQuerySet.as_manager()
+
+    class Meta(BatchJob.Meta):
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_kind_display()}) {self.get_status_display()}"

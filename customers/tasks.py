@@ -22,3 +22,11 @@ def log_ended_alignments():
     from . import services
 
     services.alignments_log_ended()
+
+
+@shared_task(acks_late=True)
+def run_import(job_id: str):
+    """An import of master data or measures (customers/services/bulk_import.py)."""
+    from .services import bulk_import
+
+    bulk_import.import_run(job_id=job_id)

@@ -40,6 +40,15 @@ urlpatterns = [
     path("institutions/", customers.institution_list, name="institution_list"),
     path("institutions/<uuid:pk>/", customers.institution_detail, name="institution_detail"),
     path("departments/<uuid:pk>/", customers.department_detail, name="department_detail"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<uuid:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:pk>/status/", imports.import_status, name="import_status"),
+    path("imports/<uuid:pk>/apply/", imports.import_apply, name="import_apply"),
+    path(
+        "imports/<uuid:pk>/rejected.<str:fmt>",
+        imports.import_rejected,
+        name="import_rejected",
+    ),
     path("segmentation/", segmentation.segmentation, name="segmentation"),
     path("segmentation/import/", imports.measure_import, name="measure_import"),
     path(

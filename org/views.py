@@ -106,6 +106,14 @@ SETTINGS_PAGES = [
         gettext_lazy("Thresholds of the classes per product, reclassification jobs."),
     ),
     (
+        "customers:imports",
+        gettext_lazy("Import data"),
+        gettext_lazy(
+            "Institutions, departments, customers and alignments from spreadsheets, checked "
+            "row by row before anything is written."
+        ),
+    ),
+    (
         "customers:measure_import",
         gettext_lazy("Import measures"),
         gettext_lazy("Potential and support of the prescribers from a spreadsheet."),

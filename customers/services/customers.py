@@ -49,6 +49,7 @@ CUSTOMER_FIELDS = (
     "associations",
     "best_time_to_visit",
     "best_place_to_visit",
+    "external_id",
 )
 
 

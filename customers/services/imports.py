@@ -7,16 +7,13 @@ transaction and reclassifies the products they touch. A dry run does the same an
 reporting the class changes the import would cause. One bad row: nothing is written.
 """
 
-import codecs
-import csv
 import datetime
-import io
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,10 +24,9 @@ from org.models import Product, User, in_force_on
 
 from ..classification import classify
 from ..models import ClassHistory, Customer, CustomerKind, Measure
+from .import_files import blank, invalid, read_table, text
 from .segmentation import can_edit_segmentation
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
 MAX_ERRORS = 500  # a file with more errors reports the first ones and how many more
 MOVERS = 100  # customers listed by name in the report
 ANALYZE_AFTER = 1000  # measures written by an import before the table's statistics are refreshed
@@ -104,9 +100,7 @@ class ImportReport:
         }
 
 
-def _invalid(*messages):
-    """The error of a bad file: {"file": [messages]}."""
-    return ValidationError({"file": list(messages)})
+_invalid = invalid
 
 
 def measures_import(*, by: User, file, dry_run: bool) -> ImportReport:
@@ -114,9 +108,15 @@ def measures_import(*, by: User, file, dry_run: bool) -> ImportReport:
 
     Raises ValidationError({"file": [row-numbered messages]}) when any row is bad: nothing is
     written. A dry run writes inside a transaction that it rolls back."""
+    return measures_import_table(by=by, table=_read_table(file), dry_run=dry_run)
+
+
+def measures_import_table(*, by: User, table, dry_run: bool) -> ImportReport:
+    """`measures_import` of a table already read (import_files.read_sheets): the measures sheet
+    of a workbook imported with the master data (customers/services/bulk_import.py)."""
     if not can_edit_segmentation(by):
         raise PermissionDenied
-    rows = _validated(_read_table(file))
+    rows = _validated(table)
     with transaction.atomic(), history.source(history.Source.IMPORT):
         report = _apply(by=by, rows=rows, audit=not dry_run)
         report.dry_run = dry_run
@@ -125,72 +125,15 @@ def measures_import(*, by: User, file, dry_run: bool) -> ImportReport:
     return report
 
 
-# Reading the file.
+# Reading the file (customers/services/import_files.py).
 
 
 def _read_table(file):
-    """The rows of the first sheet (XLSX) or of the CSV as [(row number, (cells...)), ...],
-    blank rows left out; the header is row 1."""
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _invalid(_("The file is larger than 20 MB. Split it into smaller files."))
-    if not data.strip():
-        raise _invalid(_("The file is empty."))
-    if data.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _invalid(_("Old Excel files (.xls) are not read: save the file as XLSX or CSV."))
-    else:
-        rows = _csv_rows(data)
-    table = []
-    for number, cells in rows:
-        if all(_blank(cell) for cell in cells):
-            continue
-        if len(table) > MAX_ROWS:  # the header plus MAX_ROWS rows
-            raise _invalid(
-                _("The file has more than %(max)s rows. Split it into smaller files.")
-                % {"max": f"{MAX_ROWS:,}"}
-            )
-        table.append((number, cells))
-    if not table:
-        raise _invalid(_("The file is empty."))
-    return table
+    return read_table(file)
 
 
-def _xlsx_rows(data):
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.active or workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
-    except Exception as error:  # a damaged or foreign zip file fails in many ways
-        raise _invalid(_("This file cannot be read as an Excel (XLSX) file.")) from error
-
-
-def _csv_rows(data):
-    """CSV in UTF-8 (with or without BOM) or GB18030 (what Chinese Excel saves)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _invalid(_("This file is neither UTF-8 nor GB18030 text: save it as CSV."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    try:
-        return list(enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1))
-    except csv.Error as error:
-        message = _("This file cannot be read as CSV: %(error)s") % {"error": error}
-        raise _invalid(message) from error
-
-
-def _blank(cell):
-    return cell is None or (isinstance(cell, str) and not cell.strip())
+_blank = blank
+_text = text
 
 
 # Validation.
@@ -304,13 +247,6 @@ def _check_row(number, values, *, kinds, products, today):
     if errors:
         return None, errors
     return Row(number, customer, product, potential, support, valid_from), errors
-
-
-def _text(value):
-    """A cell as text (an Excel number 101.0 reads as "101")."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value if value is not None else "").strip()
 
 
 def _uuid(value):

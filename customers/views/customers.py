@@ -22,6 +22,7 @@ from .. import selectors, services
 from ..filters import CustomerFilter
 from ..forms import CustomerForm, OverrideForm
 from ..models import Alignment, Customer
+from ..services.bulk_import import can_import
 from ..tables import CustomerTable
 
 
@@ -49,6 +50,7 @@ def _customer_desk(request):
             "filter": customer_filter,
             "table": table,
             "can_edit": services.can_edit_customers(request.user),
+            "can_import": can_import(request.user),
             "klass_table": selectors.klass_count_table(request.user),
         },
     )

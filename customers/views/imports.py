@@ -1,4 +1,5 @@
-"""The page that imports measures: upload, check (dry run), then import the checked file."""
+"""The pages that import data: measures (upload, check, then import the checked file), and the
+imports of master data as jobs (upload → preview per row → apply; progress; rejected rows)."""
 
 import secrets
 import time
@@ -7,12 +8,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
 
 from .. import services
-from ..forms import MeasureImportForm
-from ..services.imports import MAX_ROWS, measures_import
+from ..forms import ImportForm, MeasureImportForm
+from ..models import Import, ImportKind
+from ..services import bulk_import
+from ..services.import_files import MAX_ROWS
+from ..services.imports import measures_import
 
 SESSION_KEY = "measure_import"
 STALE_SECONDS = 24 * 3600  # checked files nobody imported are removed after a day
@@ -122,3 +130,111 @@ def measure_import_apply(request):
     _forget_upload(request)
     _success(request, report)
     return redirect("customers:measure_import")
+
+
+# Imports of master data (customers/services/bulk_import.py).
+
+RECENT_IMPORTS = 20
+
+
+def _import_kinds(user):
+    return [(k, label) for k, label in ImportKind.choices if bulk_import.can_import(user, k)]
+
+
+def _own_import(request, pk, *, with_data=False):
+    """The import of `pk` if the user may see it (admins: all; others: their own), else 404."""
+    if not bulk_import.can_import(request.user):
+        raise PermissionDenied
+    imports = Import.objects.for_user(request.user).select_related("created_by", "checked")
+    if not with_data:
+        imports = imports.defer("data")
+    return get_object_or_404(imports, pk=pk)
+
+
+@login_required
+def import_list(request):
+    """Upload a file (check or import), and the recent imports to find one again."""
+    if not bulk_import.can_import(request.user):
+        raise PermissionDenied
+    form = ImportForm(
+        request.POST or None, request.FILES or None, kinds=_import_kinds(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = bulk_import.import_start(
+                by=request.user,
+                file=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                dry_run=form.cleaned_data["mode"] == "check",
+                name=form.cleaned_data["file"].name,
+            )
+        except ValidationError as error:
+            for message in error.message_dict.get("file", error.messages):
+                form.add_error("file", message)
+        else:
+            return redirect("customers:import_detail", job.pk)
+    recent = (
+        Import.objects.for_user(request.user)
+        .select_related("created_by")
+        .defer("data", "errors", "outcomes")[:RECENT_IMPORTS]
+    )
+    return render(request, "customers/import_list.html", {"form": form, "imports": recent})
+
+
+@login_required
+def import_detail(request, pk):
+    """An import: its progress while it runs; then its counts, its errors and the outcome of
+    each row (the preview of a check), with Apply after a clean check."""
+    job = _own_import(request, pk)
+    outcome_labels = {
+        "created": pgettext("import outcome", "created"),
+        "changed": pgettext("import outcome", "changed"),
+        "unchanged": pgettext("import outcome", "unchanged"),
+    }
+    outcomes = [
+        {**o, "label": outcome_labels.get(o["outcome"], o["outcome"])} for o in job.outcomes
+    ]
+    return render(
+        request,
+        "customers/import_detail.html",
+        {
+            "job": job,
+            "outcomes": outcomes,
+            "workbook": job.kind == ImportKind.WORKBOOK,
+            "can_apply": job.dry_run and job.status == "done" and not job.error_count and job.rows,
+            "applied": job.applications.order_by("-created_at").first() if job.dry_run else None,
+        },
+    )
+
+
+@login_required
+def import_status(request, pk):
+    """{"status", "status_display", "progress", counts} of an import, for its poller."""
+    return JsonResponse(_own_import(request, pk).status_payload())
+
+
+@login_required
+@require_POST
+def import_apply(request, pk):
+    """Import the file a clean check read (a new job)."""
+    job = _own_import(request, pk, with_data=True)
+    try:
+        applied = bulk_import.import_apply(by=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("customers:import_detail", job.pk)
+    return redirect("customers:import_detail", applied.pk)
+
+
+@login_required
+def import_rejected(request, pk, fmt):
+    """The rows of the file that have errors, with an "error" column (CSV or XLSX)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    job = _own_import(request, pk, with_data=True)
+    if not job.error_count:
+        raise Http404
+    content, content_type, name = bulk_import.rejected_rows(job, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

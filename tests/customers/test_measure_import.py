@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from customers import services
 from customers.models import ClassHistory, CustomerKind, Measure, RoleGroup
 from customers.selectors import class_on
-from customers.services import imports
+from customers.services import import_files, imports
 from customers.services.imports import measures_import
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -195,7 +195,7 @@ def test_an_unreadable_file_is_a_clear_error(seg, content, message):
 
 
 def test_too_many_rows_is_a_clear_error(seg, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    monkeypatch.setattr(import_files, "MAX_ROWS", 2)
     file = csv_file([(seg.cx.pk, "ONC1", 1, 1)] * 3)
 
     assert errors_of(file, seg.admin) == [
