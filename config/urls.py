@@ -89,6 +89,7 @@ urlpatterns = [
     path("account/devices/", org_views.devices, name="devices"),
     path("settings/", org_views.settings_hub, name="settings"),
     path("settings/teams/", org_views.team_targets, name="team_targets"),
+    path("settings/compliance/", org_views.compliance_settings, name="compliance_settings"),
     path("customers/", include("customers.urls")),
     path("calls/", include((calls_pages, "calls"))),
     path("reports/", include("reports.urls")),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", customers.customer_create, name="create"),
     path("<uuid:pk>/", customers.customer_detail, name="detail"),
     path("<uuid:pk>/edit/", customers.customer_edit, name="edit"),
+    path("<uuid:pk>/consent/", customers.customer_consent, name="consent"),
     path("<uuid:pk>/overrides/new/", customers.override_create, name="override_create"),
     path(
         "<uuid:pk>/overrides/<uuid:override_pk>/clear/",

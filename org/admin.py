@@ -69,14 +69,40 @@ class UserAdmin(DjangoUserAdmin):
     """Django's user pages: their password forms run AUTH_PASSWORD_VALIDATORS, as
     `user_set_password` does, and User.save keeps the version and revokes the tokens."""
 
-    list_display = ("username", "name", "name_en", "role", "email", "language", "is_active")
-    list_filter = ("role", "language", "is_active", "is_staff")
-    search_fields = ("username", "name", "name_en", "email", "first_name", "last_name")
+    list_display = (
+        "username",
+        "name",
+        "name_en",
+        "role",
+        "email",
+        "language",
+        "is_active",
+        "registration_status",
+        "registration_valid_to",
+    )
+    list_filter = ("role", "language", "is_active", "is_staff", "registration_status")
+    search_fields = (
+        "username",
+        "name",
+        "name_en",
+        "email",
+        "first_name",
+        "last_name",
+        "registration_number",
+    )
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
+        (_("Baifang"), {"fields": ("name", "name_en", "role", "language")}),
         (
-            _("Baifang"),
-            {"fields": ("name", "name_en", "role", "language", "registration_number")},
+            _("Rep registration (备案)"),
+            {
+                "fields": (
+                    "registration_number",
+                    "registration_status",
+                    "registration_valid_from",
+                    "registration_valid_to",
+                )
+            },
         ),
     )
     add_fieldsets = (

@@ -16,8 +16,8 @@ from core.net import safe_next
 from core.text import localized
 
 from . import services
-from .forms import TeamTargetsForm
-from .models import ApiToken, Language, Team
+from .forms import ComplianceSettingsForm, TeamTargetsForm
+from .models import ApiToken, ComplianceSettings, Language, Team
 
 
 @require_POST
@@ -81,6 +81,14 @@ SETTINGS_PAGES = [
         gettext_lazy("Call settings"),
         gettext_lazy(
             "Grace period, backdating limit and the sample limit per customer and quarter."
+        ),
+    ),
+    (
+        "compliance_settings",
+        gettext_lazy("Compliance"),
+        gettext_lazy(
+            "Rep registration (备案), no 统方 (measures hidden from reps), institutions' "
+            "visiting days and customers' consent."
         ),
     ),
     (
@@ -185,4 +193,31 @@ def team_targets(request):
         "org/team_targets.html",
         {"rows": rows, "changes": history},
         status=400 if bound else 200,
+    )
+
+
+@login_required
+def compliance_settings(request):
+    """China's rules for reps and consent, each on or off; the last writer wins, the history
+    shows every write."""
+    _admin_only(request)
+    current = ComplianceSettings.load()
+    form = ComplianceSettingsForm(
+        request.POST or None,
+        initial={name: getattr(current, name) for name in services.COMPLIANCE_FIELDS},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.compliance_settings_save(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Compliance settings saved."))
+            return HttpResponseRedirect(reverse("compliance_settings"))
+    return render(
+        request,
+        "org/compliance_settings.html",
+        {"form": form, "changes": changes(ComplianceSettings.history.all())},
+        status=400 if request.method == "POST" else 200,
     )

@@ -7,7 +7,14 @@ package: `from customers import services; services.customer_create(...)`.
 """
 
 from .alignments import ENDED_LOOKBACK_DAYS, alignment_save, alignments_log_ended
-from .customers import CUSTOMER_FIELDS, can_edit_customers, customer_create, customer_update
+from .customers import (
+    CONSENT_FIELDS,
+    CUSTOMER_FIELDS,
+    can_edit_customers,
+    customer_consent_save,
+    customer_create,
+    customer_update,
+)
 from .imports import measures_import
 from .overrides import override_clear, override_create
 from .segmentation import (
@@ -22,6 +29,7 @@ from .segmentation import (
 )
 
 __all__ = [
+    "CONSENT_FIELDS",
     "CUSTOMER_FIELDS",
     "ENDED_LOOKBACK_DAYS",
     "RECLASSIFICATION_BATCH",
@@ -30,6 +38,7 @@ __all__ = [
     "can_edit_customers",
     "can_edit_segmentation",
     "can_override_classes",
+    "customer_consent_save",
     "customer_create",
     "customer_update",
     "measure_save",
