@@ -11,6 +11,7 @@ from .models import (
     Absence,
     ApiToken,
     CalendarDay,
+    ComplianceSettings,
     District,
     Product,
     Region,
@@ -109,6 +110,30 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Baifang"), {"fields": ("name", "name_en", "role", "language", "email")}),
     )
+
+
+@admin.register(ComplianceSettings)
+class ComplianceSettingsAdmin(SimpleHistoryAdmin):
+    """One row: China's rules for reps and consent, read here; edited at /settings/compliance/
+    (org.services.compliance_settings_save announces a change of who sees the measures)."""
+
+    list_display = (
+        "__str__",
+        "require_registration",
+        "show_measures_to_reps",
+        "institution_rule",
+        "enforce_consent",
+    )
+    search_fields = ("institution_rule",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Region)
