@@ -584,8 +584,9 @@ class ComplianceSettings(models.Model):
 
     @classmethod
     def load(cls):
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        """The settings in force (one query): the row, or the defaults until an admin saves
+        them (reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 def can_see_measures(user) -> bool:

@@ -371,7 +371,7 @@ def compliance_settings_save(*, by: User, **fields) -> ComplianceSettings:
     if not by.is_admin:
         raise PermissionDenied
     _known(fields, COMPLIANCE_FIELDS)
-    ComplianceSettings.load()
+    ComplianceSettings.objects.get_or_create(pk=1)  # the defaults in force so far, then …
     current = ComplianceSettings.objects.select_for_update().get(pk=1)
     shown_before = current.show_measures_to_reps
     errors = {}
