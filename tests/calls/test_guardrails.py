@@ -190,6 +190,20 @@ def test_on_set_days_a_visit_on_another_weekday_is_refused_and_one_on_the_day_al
     assert Call.objects.count() == 1
 
 
+def test_the_call_form_refuses_a_visit_on_a_day_the_institution_is_closed_to_reps(cw, login):
+    cw.hx.rep_visits = RepVisits.SET_DAYS
+    cw.hx.rep_visit_days = str(a_day_not(TODAY().isoweekday()).isoweekday())
+    cw.hx.save()
+    client = login(cw.rep_x)
+    url = reverse("calls:new") + f"?customer={cw.cx.pk}"
+
+    response = client.post(url, form_data(cw))
+
+    assert "Renji Hospital admits reps only on" in response.content.decode()
+    assert not Call.objects.exists()
+    assert client.post(url, form_data(cw, channel="phone")).status_code == 302
+
+
 def test_with_the_flag_rule_the_call_is_recorded_and_flagged_on_its_page(cw, api, login):
     cw.hx.rep_visits = RepVisits.REFUSED
     cw.hx.save()
