@@ -119,7 +119,7 @@ def test_the_api_reads_and_writes_consent(world, api):
         "consent_source": "electronic",
     }
     response = client.patch(url, body, format="json")
-    bad = client.patch(url, {"consent_meeting": False}, format="json")  # fine: date is set
+    more = client.patch(url, {"consent_meeting": False}, format="json")  # the date is set
     missing = api(world.rep_y).patch(
         f"/api/v1/customers/{world.cy.pk}/", {"consent_visits": True}, format="json"
     )
@@ -132,7 +132,7 @@ def test_the_api_reads_and_writes_consent(world, api):
         None,
     )
     assert data["consent_source"] == "electronic"
-    assert bad.status_code == 200
+    assert more.status_code == 200
     assert missing.status_code == 400
     assert set(missing.json()["errors"]) == {"consent_date", "consent_source"}
     assert Customer.objects.get(pk=world.cy.pk).consent_visits is None
