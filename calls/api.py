@@ -123,8 +123,9 @@ class CallSerializer(serializers.ModelSerializer):
             "notes",
             "completed_at",
             "locked",
+            "outside_visiting_days",
         )
-        read_only_fields = ("rep", "completed_at")
+        read_only_fields = ("rep", "completed_at", "outside_visiting_days")
         extra_kwargs = {
             "date": {"required": False},
             "status": {

@@ -133,10 +133,32 @@ class Material(BilingualName, SyncedModel):
 
 
 class Channel(models.TextChoices):
+    """How a call reaches the customer: the permitted forms of promotion (医药代表备案管理办法)
+    as `PERMITTED_FORMS` maps them. The values are the API's (API.md): never renamed."""
+
     FACE_TO_FACE = "face_to_face", _("Face to face")
     PHONE = "phone", _("Phone")
     VIDEO = "video", _("Video")
     MEETING = "meeting", _("Meeting")
+
+
+class PromotionForm(models.TextChoices):
+    """The forms of academic promotion a rep may use in China."""
+
+    IN_INSTITUTION = "in_institution", _("Face-to-face academic promotion in the institution")
+    ACADEMIC_MEETING = "academic_meeting", _("Academic meetings and lectures")
+    ACADEMIC_MATERIALS = "academic_materials", _("Academic materials")
+    INTERNET_PHONE = "internet_phone", _("Internet and phone")
+
+
+# Each channel is one permitted form; academic materials are handed over at a call (its
+# materials, with quantities), not a channel of their own.
+PERMITTED_FORMS = {
+    Channel.FACE_TO_FACE: PromotionForm.IN_INSTITUTION,
+    Channel.MEETING: PromotionForm.ACADEMIC_MEETING,
+    Channel.PHONE: PromotionForm.INTERNET_PHONE,
+    Channel.VIDEO: PromotionForm.INTERNET_PHONE,
+}
 
 
 class CallStatus(models.TextChoices):
@@ -245,6 +267,11 @@ class Call(SyncedModel):
     )
     notes = models.TextField(_("notes"), blank=True)
     completed_at = models.DateTimeField(_("logged at"), null=True, blank=True, editable=False)
+    # Recorded on a day its institution does not admit reps (ComplianceSettings.institution_rule
+    # "flag"; calls.services.guardrails).
+    outside_visiting_days = models.BooleanField(
+        _("outside the institution's visiting days"), default=False, editable=False
+    )
     history = HistoricalRecords()
 
     objects = CallQuerySet.as_manager()

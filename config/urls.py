@@ -92,6 +92,7 @@ urlpatterns = [
     path("settings/", org_views.settings_hub, name="settings"),
     path("settings/teams/", org_views.team_targets, name="team_targets"),
     path("settings/users/<int:pk>/history/", org_views.user_history, name="user_history"),
+    path("settings/compliance/", org_views.compliance_settings, name="compliance_settings"),
     path("customers/", include("customers.urls")),
     path("calls/", include((calls_pages, "calls"))),
     path("reports/", include("reports.urls")),

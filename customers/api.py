@@ -40,12 +40,36 @@ from .models import (
     Klass,
     Measure,
     Reclassification,
+    RepVisits,
     Threshold,
 )
-from .services import CUSTOMER_FIELDS
+from .services import CONSENT_FIELDS, CUSTOMER_FIELDS
+
+
+class WeekdaysField(serializers.ListField):
+    """An institution's rep visiting days: ISO weekdays (1 Monday … 7 Sunday), stored "25"."""
+
+    child = serializers.IntegerField(min_value=1, max_value=7)
+
+    def to_representation(self, value):
+        return [int(day) for day in value or ""]
+
+    def to_internal_value(self, data):
+        days = super().to_internal_value(data)
+        if len(set(days)) != len(days):
+            raise serializers.ValidationError(_("A weekday is listed twice."))
+        return "".join(str(day) for day in sorted(days))
 
 
 class InstitutionSerializer(serializers.ModelSerializer):
+    rep_visit_days = WeekdaysField(
+        required=False,
+        help_text=_(
+            "With rep_visits `set_days`: the ISO weekdays (1 Monday … 7 Sunday) reps are "
+            "admitted on."
+        ),
+    )
+
     class Meta:
         model = Institution
         fields = (
@@ -59,7 +83,26 @@ class InstitutionSerializer(serializers.ModelSerializer):
             "beds",
             "daily_outpatients",
             "external_id",
+            "rep_visits",
+            "rep_visit_days",
         )
+
+    def validate(self, attrs):
+        """The rules of the visiting days (Institution.clean) as a 400 naming the field."""
+        probe = Institution(
+            rep_visits=attrs.get(
+                "rep_visits", getattr(self.instance, "rep_visits", RepVisits.ALLOWED)
+            ),
+            rep_visit_days=attrs.get(
+                "rep_visit_days", getattr(self.instance, "rep_visit_days", "")
+            ),
+        )
+        try:
+            probe.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        attrs["rep_visit_days"] = probe.rep_visit_days
+        return attrs
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -104,7 +147,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = (*SYNCED, *CUSTOMER_FIELDS, "territory", "klass", "status")
+        fields = (*SYNCED, *CUSTOMER_FIELDS, *CONSENT_FIELDS, "territory", "klass", "status")
 
     @extend_schema_field(serializers.ChoiceField(Klass.choices, allow_null=True))
     def get_klass(self, customer):

@@ -61,3 +61,14 @@ class CustomersConfig(AppConfig):
             ]
 
         changelog.register_dependents(Territory, territory_dependents)
+
+        # Measures shown to reps or hidden from them (no 统方): every measure changes scope, so
+        # the reps' clients receive them (upserts) or drop them (deletes) at their next sync.
+        from org.signals import measures_visibility_changed
+
+        def measures_scope_changed(sender, shown, **kwargs):
+            changelog.record_queryset(Measure.objects.all(), changelog.ChangeOp.SCOPE)
+
+        measures_visibility_changed.connect(
+            measures_scope_changed, weak=False, dispatch_uid="customers.measures_scope_changed"
+        )

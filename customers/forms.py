@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from core.widgets import DateInput
 from org.models import Product, Territory
 
-from .models import PRESCRIBER_CLASSES, Customer, Department, Institution, Klass
+from .models import (
+    PRESCRIBER_CLASSES,
+    ConsentSource,
+    Customer,
+    Department,
+    Institution,
+    Klass,
+)
 from .services import CUSTOMER_FIELDS
 
 CHOOSE = _("— choose —")
@@ -80,6 +87,58 @@ class CustomerForm(forms.ModelForm):
                 field.choices = [
                     (value, CHOOSE if value == "" else label) for value, label in field.choices
                 ]
+
+
+CONSENT_ANSWERS = (
+    "consent_visits",
+    "consent_face_to_face",
+    "consent_phone",
+    "consent_video",
+    "consent_meeting",
+)
+# A consent answer: yes, no, or not asked (None).
+CONSENT_CHOICES = [("", _("not asked")), ("true", _("yes")), ("false", _("no"))]
+
+
+def _consent_field(label):
+    return forms.TypedChoiceField(
+        label=label,
+        choices=CONSENT_CHOICES,
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+    )
+
+
+class ConsentForm(forms.Form):
+    """What a customer agreed to (customers.services.customer_consent_save), on their page."""
+
+    consent_visits = _consent_field(_("agrees to rep visits"))
+    consent_face_to_face = _consent_field(_("agrees to face-to-face calls"))
+    consent_phone = _consent_field(_("agrees to phone calls"))
+    consent_video = _consent_field(_("agrees to video calls"))
+    consent_meeting = _consent_field(_("agrees to meetings"))
+    consent_date = forms.DateField(label=_("consent given on"), required=False, widget=DateInput())
+    consent_source = forms.ChoiceField(
+        label=_("consent source"),
+        choices=[("", CHOOSE), *ConsentSource.choices],
+        required=False,
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_customer(cls, customer, data=None):
+        initial = {
+            name: "" if value is None else ("true" if value else "false")
+            for name in CONSENT_ANSWERS
+            for value in [getattr(customer, name)]
+        }
+        initial.update(
+            consent_date=customer.consent_date,
+            consent_source=customer.consent_source,
+            version=customer.version,
+        )
+        return cls(data, initial=initial, prefix="consent")
 
 
 class OverrideForm(forms.Form):

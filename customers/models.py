@@ -15,6 +15,7 @@ from core.models import BatchJob, BilingualName, SyncedModel
 from org.models import (
     ScopedQuerySet,
     Territory,
+    can_see_measures,
     in_force_on,
     not_ended_by,
     overlaps,
@@ -105,6 +106,26 @@ def unique_external_id(model_name):
     )
 
 
+class RepVisits(models.TextChoices):
+    """Whether an institution admits rep visits (医药代表 access is the institution's decision)."""
+
+    ALLOWED = "allowed", _("Admits rep visits")
+    SET_DAYS = "set_days", _("Only on set weekdays")
+    REFUSED = "refused", _("Does not admit rep visits")
+
+
+# ISO weekdays (1 Monday … 7 Sunday), as an institution's `rep_visit_days` spells them.
+WEEKDAYS = [
+    ("1", _("Monday")),
+    ("2", _("Tuesday")),
+    ("3", _("Wednesday")),
+    ("4", _("Thursday")),
+    ("5", _("Friday")),
+    ("6", _("Saturday")),
+    ("7", _("Sunday")),
+]
+
+
 class Institution(BilingualName, SyncedModel):
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
@@ -117,6 +138,17 @@ class Institution(BilingualName, SyncedModel):
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
     daily_outpatients = models.PositiveIntegerField(_("daily outpatients"), null=True, blank=True)
     external_id = external_id_field()
+
+
+    rep_visits = models.CharField(
+        _("rep visits"), max_length=16, choices=RepVisits.choices, default=RepVisits.ALLOWED
+    )
+    rep_visit_days = models.CharField(
+        _("rep visiting days"),
+        max_length=7,
+        blank=True,
+        help_text=_("ISO weekdays reps are admitted on, e.g. 25 for Tuesday and Friday."),
+    )
     history = HistoricalRecords()
 
     objects = InstitutionQuerySet.as_manager()
@@ -127,6 +159,31 @@ class Institution(BilingualName, SyncedModel):
         ordering = ["name"]
         indexes = [models.Index(fields=["city"])]
         constraints = [unique_external_id("institution")]
+
+    def clean(self):
+        days = self.rep_visit_days or ""
+        if any(d not in "1234567" for d in days) or len(set(days)) != len(days):
+            raise ValidationError({"rep_visit_days": _("Weekdays are digits 1 (Monday) to 7.")})
+        self.rep_visit_days = "".join(sorted(days))
+        if self.rep_visits == RepVisits.SET_DAYS and not days:
+            raise ValidationError(
+                {"rep_visit_days": _("Choose the weekdays the institution admits reps on.")}
+            )
+        if self.rep_visits != RepVisits.SET_DAYS:
+            self.rep_visit_days = ""
+
+    def admits_reps_on(self, day) -> bool:
+        """Whether reps may visit the institution on `day`."""
+        if self.rep_visits == RepVisits.REFUSED:
+            return False
+        if self.rep_visits == RepVisits.SET_DAYS:
+            return str(day.isoweekday()) in self.rep_visit_days
+        return True
+
+    @property
+    def rep_visit_day_names(self):
+        names = dict(WEEKDAYS)
+        return [names[d] for d in self.rep_visit_days if d in names]
 
 
 class DepartmentQuerySet(ScopedQuerySet):
@@ -258,6 +315,17 @@ class CustomerStatus(models.TextChoices):
 IDENTITY_FIELDS = ("name", "institution", "department", "kind")
 
 
+class ConsentSource(models.TextChoices):
+    WRITTEN = "written", _("Written form")
+    VERBAL = "verbal", _("Verbal, noted by the rep")
+    ELECTRONIC = "electronic", _("Electronic form")
+    OTHER = "other", _("Other")
+
+
+# The channels a customer consents to, as calls spell them (calls.models.Channel; the API's).
+CONSENT_CHANNELS = ("face_to_face", "phone", "video", "meeting")
+
+
 class Customer(SyncedModel):
     """A person at an institution: a prescriber or a non-prescriber (always class N)."""
 
@@ -339,6 +407,20 @@ class Customer(SyncedModel):
         related_name="+",
     )
     external_id = external_id_field()
+
+
+    # Consent (PIPL): to visits, then per channel; None: not asked.
+    consent_visits = models.BooleanField(_("agrees to rep visits"), null=True, blank=True)
+    consent_face_to_face = models.BooleanField(
+        _("agrees to face-to-face calls"), null=True, blank=True
+    )
+    consent_phone = models.BooleanField(_("agrees to phone calls"), null=True, blank=True)
+    consent_video = models.BooleanField(_("agrees to video calls"), null=True, blank=True)
+    consent_meeting = models.BooleanField(_("agrees to meetings"), null=True, blank=True)
+    consent_date = models.DateField(_("consent given on"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("consent source"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
     history = HistoricalRecords()
 
     objects = CustomerQuerySet.as_manager()
@@ -392,6 +474,14 @@ class Customer(SyncedModel):
             and self.department.institution_id != self.institution_id
         ):
             errors["department"] = _("This department belongs to another institution.")
+        consents = [getattr(self, f"consent_{name}") for name in ("visits", *CONSENT_CHANNELS)]
+        if any(value is not None for value in consents):
+            if self.consent_date is None:
+                errors["consent_date"] = _("Give the day the consent was given.")
+            if not self.consent_source:
+                errors["consent_source"] = _("Say how the consent was given.")
+        if self.consent_date and self.consent_date > timezone.localdate():
+            errors["consent_date"] = _("The consent cannot be dated in the future.")
         if errors:
             raise ValidationError(errors)
 
@@ -497,6 +587,11 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.erased_at:%Y-%m-%d}"
+
+
+    def consents_to(self, channel) -> bool:
+        """Whether the customer agreed to rep visits and to calls on `channel`."""
+        return bool(self.consent_visits) and bool(getattr(self, f"consent_{channel}", False))
 
 
 class AlignmentQuerySet(ScopedQuerySet):
@@ -619,6 +714,15 @@ class CustomerScopedQuerySet(ScopedQuerySet):
         return self.filter(customer__in=Customer.objects.for_user(user))
 
 
+class MeasureQuerySet(CustomerScopedQuerySet):
+    def scoped_to(self, user):
+        """The measures of the customers the user may see; none for a rep unless the admin shows
+        measures to reps (no 统方: org.models.can_see_measures)."""
+        if not can_see_measures(user):
+            return self.none()
+        return super().scoped_to(user)
+
+
 class Measure(SyncedModel):
     """Potential (the whole market) and support (our product) of a customer for a product,
     in force from `valid_from` until the next measure of the same customer and product."""
@@ -652,7 +756,7 @@ class Measure(SyncedModel):
     )
     history = HistoricalRecords()
 
-    objects = CustomerScopedQuerySet.as_manager()
+    objects = MeasureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("measure")

@@ -183,9 +183,9 @@ def customer_classes(user, customer, day):
             for row in ClassHistory.objects.filter(in_force_on(day), customer=customer)
         }
         measures = {}
-        for measure in Measure.objects.filter(customer=customer, valid_from__lte=day).order_by(
-            "product", "-valid_from"
-        ):
+        # No 统方: a rep sees the class and strategy, the figures only where the admin allows.
+        shown = Measure.objects.filter(customer=customer, valid_from__lte=day).for_user(user)
+        for measure in shown.order_by("product", "-valid_from"):
             measures.setdefault(measure.product_id, measure)
         overrides = {
             o.product_id: o

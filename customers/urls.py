@@ -17,6 +17,7 @@ urlpatterns = [
         segmentation.threshold_history,
         name="threshold_history",
     ),
+    path("<uuid:pk>/consent/", customers.customer_consent, name="consent"),
     path("<uuid:pk>/overrides/new/", customers.override_create, name="override_create"),
     path(
         "<uuid:pk>/overrides/<uuid:override_pk>/clear/",

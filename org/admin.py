@@ -14,6 +14,7 @@ from .models import (
     Absence,
     ApiToken,
     CalendarDay,
+    ComplianceSettings,
     District,
     Product,
     Region,
@@ -72,21 +73,38 @@ class UserAdmin(DjangoUserAdmin):
     """Django's user pages: their password forms run AUTH_PASSWORD_VALIDATORS, as
     `user_set_password` does, and User.save keeps the version and revokes the tokens."""
 
-    list_display = ("username", "name", "name_en", "role", "email", "language", "is_active")
-    list_filter = ("role", "language", "is_active", "is_staff")
-    search_fields = ("username", "name", "name_en", "email", "first_name", "last_name")
+    list_display = (
+        "username",
+        "name",
+        "name_en",
+        "role",
+        "email",
+        "language",
+        "is_active",
+        "registration_status",
+        "registration_valid_to",
+    )
+    list_filter = ("role", "language", "is_active", "is_staff", "registration_status")
+    search_fields = (
+        "username",
+        "name",
+        "name_en",
+        "email",
+        "first_name",
+        "last_name",
+        "registration_number",
+    )
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
+        (_("Baifang"), {"fields": ("name", "name_en", "role", "language", "history_link")}),
         (
-            _("Baifang"),
+            _("Rep registration (备案)"),
             {
                 "fields": (
-                    "name",
-                    "name_en",
-                    "role",
-                    "language",
                     "registration_number",
-                    "history_link",
+                    "registration_status",
+                    "registration_valid_from",
+                    "registration_valid_to",
                 )
             },
         ),
@@ -107,6 +125,30 @@ class UserAdmin(DjangoUserAdmin):
             reverse("user_history", args=[obj.pk]),
             pgettext("record history", "History"),
         )
+
+
+@admin.register(ComplianceSettings)
+class ComplianceSettingsAdmin(SimpleHistoryAdmin):
+    """One row: China's rules for reps and consent, read here; edited at /settings/compliance/
+    (org.services.compliance_settings_save announces a change of who sees the measures)."""
+
+    list_display = (
+        "__str__",
+        "require_registration",
+        "show_measures_to_reps",
+        "institution_rule",
+        "enforce_consent",
+    )
+    search_fields = ("institution_rule",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Region)

@@ -163,6 +163,10 @@ class UserSerializer(serializers.ModelSerializer):
             "role",
             "language",
             "is_active",
+            "registration_number",
+            "registration_status",
+            "registration_valid_from",
+            "registration_valid_to",
         )
         read_only_fields = ("version",)
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .models import InstitutionRule
 
 
 class TeamTargetsForm(forms.Form):
@@ -31,3 +32,36 @@ class TeamTargetsForm(forms.Form):
             {"form": form_id, "min": low, "max": high, "inputmode": "numeric"}
         )
         self.fields["version"].widget.attrs.update({"form": form_id})
+
+
+class ComplianceSettingsForm(forms.Form):
+    """China's rules for reps and consent (org.models.ComplianceSettings)."""
+
+    require_registration = forms.BooleanField(
+        label=_("require rep registration"),
+        required=False,
+        help_text=_(
+            "An unregistered rep, or one whose registration has expired, cannot record a "
+            "completed call (planned calls are still allowed)."
+        ),
+    )
+    show_measures_to_reps = forms.BooleanField(
+        label=_("show measures to reps"),
+        required=False,
+        help_text=_(
+            "Off: reps see a customer's class and strategy, not the potential and support "
+            "figures behind it (no 统方)."
+        ),
+    )
+    institution_rule = forms.ChoiceField(
+        label=_("calls on a day the institution does not admit reps"),
+        choices=InstitutionRule.choices,
+    )
+    enforce_consent = forms.BooleanField(
+        label=_("enforce customer consent"),
+        required=False,
+        help_text=_(
+            "On: a call is refused unless each attendee agreed to visits and to the call's channel."
+        ),
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

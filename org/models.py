@@ -65,6 +65,15 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
+class RegistrationStatus(models.TextChoices):
+    """A rep's 医药代表备案 on the national platform."""
+
+    NOT_REGISTERED = "not_registered", _("Not registered")
+    PENDING = "pending", _("Registration pending")
+    REGISTERED = "registered", _("Registered")
+    REVOKED = "revoked", _("Registration revoked")
+
+
 class UserQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
         """Oneself; a manager also sees the reps and DMs of their district or region."""
@@ -96,6 +105,19 @@ class User(AbstractUser):
         max_length=64,
         blank=True,
         help_text=_("医药代表备案 number, where the rep has one."),
+    )
+    registration_status = models.CharField(
+        _("registration status"),
+        max_length=16,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.NOT_REGISTERED,
+    )
+    registration_valid_from = models.DateField(_("registration valid from"), null=True, blank=True)
+    registration_valid_to = models.DateField(
+        _("registration valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no end date."),
     )
     # +1 on every change (API If-Match / ETag), not on a login stamp (last_login).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -139,6 +161,34 @@ class User(AbstractUser):
                 del self.skip_history_when_saving
         if password_changed or not self.is_active:
             self.api_tokens.all().delete()
+
+    def is_registered_on(self, day) -> bool:
+        """Whether the rep's registration (备案) is in force on `day`: registered, with a number,
+        and `day` inside its validity (inclusive; empty ends are open)."""
+        return (
+            self.registration_status == RegistrationStatus.REGISTERED
+            and bool(self.registration_number.strip())
+            and (self.registration_valid_from is None or self.registration_valid_from <= day)
+            and (self.registration_valid_to is None or day <= self.registration_valid_to)
+        )
+
+    def clean(self):
+        super().clean()
+        if (
+            self.registration_valid_from
+            and self.registration_valid_to
+            and self.registration_valid_to < self.registration_valid_from
+        ):
+            raise ValidationError(
+                {"registration_valid_to": _("“Valid to” cannot be before “valid from”.")}
+            )
+        if (
+            self.registration_status == RegistrationStatus.REGISTERED
+            and not (self.registration_number or "").strip()
+        ):
+            raise ValidationError(
+                {"registration_number": _("A registered rep needs a registration number.")}
+            )
 
     @property
     def is_admin(self):
@@ -478,3 +528,84 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.device or self.key[:6]}"
+
+
+class InstitutionRule(models.TextChoices):
+    """What happens to a call at an institution on a day it does not admit reps."""
+
+    REFUSE = "refuse", _("Refuse the call")
+    FLAG = "flag", _("Record it, flagged")
+
+
+def _show_measures_default():
+    """Off in a Chinese-language install (LANGUAGE_CODE zh-*, the product's default): reps must
+    not see per-doctor figures (统方); on elsewhere, as before the setting existed."""
+    from django.conf import settings
+
+    return not settings.LANGUAGE_CODE.lower().startswith("zh")
+
+
+class ComplianceSettings(models.Model):
+    """China's rules for reps (医药代表备案管理办法) and consent, as the admin turns them on (one
+    row; `ComplianceSettings.load()`). The checks live in calls.services.guardrails and the
+    scope of measures (customers.models.MeasureQuerySet)."""
+
+    require_registration = models.BooleanField(
+        _("require rep registration"),
+        default=True,
+        help_text=_(
+            "An unregistered rep, or one whose registration has expired, cannot record a "
+            "completed call (planned calls are still allowed)."
+        ),
+    )
+    show_measures_to_reps = models.BooleanField(
+        _("show measures to reps"),
+        default=_show_measures_default,
+        help_text=_(
+            "Off: reps see a customer's class and strategy, not the potential and support "
+            "figures behind it (no 统方)."
+        ),
+    )
+    institution_rule = models.CharField(
+        _("calls on a day the institution does not admit reps"),
+        max_length=8,
+        choices=InstitutionRule.choices,
+        default=InstitutionRule.REFUSE,
+    )
+    enforce_consent = models.BooleanField(
+        _("enforce customer consent"),
+        default=False,
+        help_text=_(
+            "On: a call is refused unless each attendee agreed to visits and to the call's channel."
+        ),
+    )
+    # +1 on every save: a form names the version it was read at (core.concurrency).
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("compliance settings")
+        verbose_name_plural = _("compliance settings")
+
+    def __str__(self):
+        return str(_("Compliance settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a singleton
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        """The settings in force (one query): the row, or the defaults until an admin saves
+        them (reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+def can_see_measures(user) -> bool:
+    """Whether `user` may read potential and support (raw per-doctor figures): everybody but
+    reps, and reps only where the admin shows measures to reps."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_rep:
+        return True
+    return ComplianceSettings.load().show_measures_to_reps

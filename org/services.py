@@ -19,7 +19,9 @@ from .models import (
     ASSIGNMENT_OVERLAP,
     Absence,
     ApiToken,
+    ComplianceSettings,
     District,
+    InstitutionRule,
     Language,
     Product,
     Region,
@@ -28,6 +30,7 @@ from .models import (
     TerritoryAssignment,
     User,
 )
+from .signals import measures_visibility_changed
 
 
 def _known(fields, allowed):
@@ -274,7 +277,31 @@ def absence_update(*, absence: Absence, by: User | None = None, **fields) -> Abs
     return absence
 
 
-USER_FIELDS = ("username", "name", "name_en", "email", "role", "language", "is_active")
+USER_FIELDS = (
+    "username",
+    "name",
+    "name_en",
+    "email",
+    "role",
+    "language",
+    "is_active",
+    "registration_number",
+    "registration_status",
+    "registration_valid_from",
+    "registration_valid_to",
+)
+REGISTRATION_FIELDS = (
+    "registration_number",
+    "registration_status",
+    "registration_valid_from",
+    "registration_valid_to",
+)
+
+
+def _check_registration(user):
+    """The rules of a rep's registration (User.clean), as a ValidationError per field."""
+    user.registration_number = (user.registration_number or "").strip()
+    user.clean()
 
 
 @transaction.atomic
@@ -282,7 +309,9 @@ def user_create(*, username: str, password: str | None = None, **fields) -> User
     """Provision a person (HR / SSO); with `password`, checked as `user_set_password` does (a
     refused password creates nobody)."""
     _known(fields, USER_FIELDS)
-    user = User.objects.create(username=username, **fields)
+    user = User(username=username, **fields)
+    _check_registration(user)
+    user.save()
     if password is not None:
         user_set_password(user=user, password=password)
     return user
@@ -295,6 +324,8 @@ def user_update(*, user: User, password: str | None = None, **fields) -> User:
     _known(fields, USER_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
+    if set(fields) & set(REGISTRATION_FIELDS):
+        _check_registration(user)
     user.save()
     if password is not None:
         user_set_password(user=user, password=password)
@@ -323,3 +354,50 @@ def api_token_create(*, user: User, device: str = "") -> ApiToken:
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> None:
     token.delete()
+
+
+COMPLIANCE_FIELDS = (
+    "require_registration",
+    "show_measures_to_reps",
+    "institution_rule",
+    "enforce_consent",
+)
+
+
+@transaction.atomic
+def compliance_settings_save(*, by: User, expected_version=None, **fields) -> ComplianceSettings:
+    """Change the compliance settings; the history keeps every write. With `expected_version`
+    (the version the form was read at) settings changed meanwhile are `Stale`, nothing written.
+    Turning "show measures to reps" on or off announces it (org.signals), in this transaction."""
+    if not by.is_admin:
+        raise PermissionDenied
+    _known(fields, COMPLIANCE_FIELDS)
+    ComplianceSettings.objects.get_or_create(pk=1)  # the defaults in force so far, then …
+    current = ComplianceSettings.objects.select_for_update().get(pk=1)
+    check_version(
+        current,
+        expected_version,
+        gettext_lazy(
+            "Someone else changed the compliance settings meanwhile (now version %(v)s); "
+            "your change was not saved. Check them and save again."
+        ),
+    )
+    shown_before = current.show_measures_to_reps
+    errors = {}
+    for name, value in fields.items():
+        if name == "institution_rule":
+            if value not in InstitutionRule.values:
+                errors[name] = _("Choose one of the rules.")
+        elif not isinstance(value, bool):
+            errors[name] = _("Yes or no.")
+        setattr(current, name, value)
+    if errors:
+        raise ValidationError(errors)
+    current.version += 1
+    current._history_user = by
+    current.save()
+    if current.show_measures_to_reps != shown_before:
+        measures_visibility_changed.send(
+            sender=ComplianceSettings, shown=current.show_measures_to_reps
+        )
+    return current

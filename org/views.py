@@ -16,8 +16,8 @@ from core.net import safe_next
 from core.text import localized
 
 from . import services
-from .forms import TeamTargetsForm
-from .models import ApiToken, Language, Team, User
+from .forms import ComplianceSettingsForm, TeamTargetsForm
+from .models import ApiToken, ComplianceSettings, Language, Team, User
 
 
 @require_POST
@@ -81,6 +81,14 @@ SETTINGS_PAGES = [
         gettext_lazy("Call settings"),
         gettext_lazy(
             "Grace period, backdating limit and the sample limit per customer and quarter."
+        ),
+    ),
+    (
+        "compliance_settings",
+        gettext_lazy("Compliance"),
+        gettext_lazy(
+            "Rep registration (备案), no 统方 (measures hidden from reps), institutions' "
+            "visiting days and customers' consent."
         ),
     ),
     (
@@ -216,4 +224,39 @@ def user_history(request, pk):
             "back": reverse("admin:org_user_change", args=[person.pk]),
             "changes": record_changes(User, person.pk),
         },
+    )
+
+
+@login_required
+def compliance_settings(request):
+    """China's rules for reps and consent, each on or off; the history shows every write. The
+    form names the version it was read at: a change saved meanwhile is refused, not lost."""
+    _admin_only(request)
+    current = ComplianceSettings.load()
+    form = ComplianceSettingsForm(
+        request.POST or None,
+        initial={
+            **{name: getattr(current, name) for name in services.COMPLIANCE_FIELDS},
+            "version": current.version,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.compliance_settings_save(
+                by=request.user, expected_version=data.pop("version"), **data
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except Stale as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Compliance settings saved."))
+            return HttpResponseRedirect(reverse("compliance_settings"))
+    return render(
+        request,
+        "org/compliance_settings.html",
+        {"form": form, "changes": changes(ComplianceSettings.history.all())},
+        status=400 if request.method == "POST" else 200,
     )

@@ -3,7 +3,17 @@ import datetime
 import factory
 
 from customers.models import Alignment, Customer, CustomerKind, Department, Institution
-from org.models import District, Product, Region, Role, Team, Territory, TerritoryAssignment, User
+from org.models import (
+    District,
+    Product,
+    Region,
+    RegistrationStatus,
+    Role,
+    Team,
+    Territory,
+    TerritoryAssignment,
+    User,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -17,6 +27,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.REP
     language = "en"
     password = factory.django.Password("pw-Secret-123")
+    # Registered (备案) from long ago: the rule is on by default (ComplianceSettings).
+    registration_number = factory.Sequence(lambda n: f"BA{n:08d}")
+    registration_status = RegistrationStatus.REGISTERED
+    registration_valid_from = datetime.date(2020, 1, 1)
 
 
 class RegionFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from org.models import not_ended_by
 
 from .. import selectors
 from ..models import CallSettings, CallStatus, Material, MaterialKind
+from .guardrails import check_guardrails
 from .permissions import CO_VISITOR_INVALID, co_visitor_allowed
 
 
@@ -186,6 +187,9 @@ def validate_call(*, call, customers, products, materials, changed, settings_, a
         and call.department.institution_id != call.institution_id
     ):
         add("department", _("This department belongs to another institution."))
+
+    # China's rules for reps and consent (admin settings): registration, institution, consent.
+    check_guardrails(call=call, customers=customers, changed=changed, add=add, amendment=amendment)
 
     if errors:
         raise ValidationError(errors)

@@ -8,7 +8,14 @@ package: `from customers import services; services.customer_create(...)`.
 """
 
 from .alignments import ENDED_LOOKBACK_DAYS, alignment_save, alignments_log_ended
-from .customers import CUSTOMER_FIELDS, can_edit_customers, customer_create, customer_update
+from .customers import (
+    CONSENT_FIELDS,
+    CUSTOMER_FIELDS,
+    can_edit_customers,
+    customer_consent_save,
+    customer_create,
+    customer_update,
+)
 from .imports import measures_import
 from .overrides import override_clear, override_create
 from .privacy import can_erase_customers, customer_erase
@@ -33,6 +40,7 @@ from .stewardship import (
 )
 
 __all__ = [
+    "CONSENT_FIELDS",
     "CUSTOMER_FIELDS",
     "ENDED_LOOKBACK_DAYS",
     "RECLASSIFICATION_BATCH",
@@ -46,6 +54,7 @@ __all__ = [
     "can_steward",
     "change_request_accept",
     "change_request_reject",
+    "customer_consent_save",
     "customer_create",
     "customer_erase",
     "customer_merge",

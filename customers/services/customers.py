@@ -51,6 +51,16 @@ CUSTOMER_FIELDS = (
     "best_place_to_visit",
     "external_id",
 )
+# Consent (PIPL): to visits and per channel, with its day and source.
+CONSENT_FIELDS = (
+    "consent_visits",
+    "consent_face_to_face",
+    "consent_phone",
+    "consent_video",
+    "consent_meeting",
+    "consent_date",
+    "consent_source",
+)
 
 
 def can_edit_customers(user: User) -> bool:
@@ -93,7 +103,7 @@ def customer_create(*, by: User, territory: Territory | None = None, **fields) -
     in_scope = Territory.objects.for_user(by).filter(pk=getattr(territory, "pk", None))
     if territory is not None and not in_scope.exists():
         raise ValidationError({"territory": _("Choose one of your territories.")})
-    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    unknown = set(fields) - set(CUSTOMER_FIELDS) - set(CONSENT_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     customer = Customer(**fields)
@@ -134,7 +144,7 @@ def customer_update(
             raise Conflict(_("This customer's personal data has been erased."))
         raise Customer.DoesNotExist  # out of `by`'s scope
     check_version(customer, expected_version)
-    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    unknown = set(fields) - set(CUSTOMER_FIELDS) - set(CONSENT_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     kind_before = customer.kind
@@ -162,3 +172,14 @@ def customer_update(
     if customer.kind != kind_before:  # a non-prescriber is N; a prescriber is classed again
         classify_customer(customer=customer)
     return customer
+
+
+def customer_consent_save(
+    *, by: User, customer: Customer, expected_version: int | None = None, **consent
+) -> Customer:
+    """Record what the customer agreed to (visits, each channel; None: not asked), when and how
+    (customer_update: scoped, under the row lock, `Stale` when changed since read)."""
+    unknown = set(consent) - set(CONSENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    return customer_update(by=by, customer=customer, expected_version=expected_version, **consent)

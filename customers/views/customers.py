@@ -12,15 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.concurrency import Conflict
+from core.concurrency import Conflict, Stale
 from core.exports import requested_format, table_export
 from core.history import record_changes
 from core.tables import configure
 from core.text import clean_search
+from org.models import can_see_measures
 
 from .. import selectors, services
 from ..filters import CustomerFilter
-from ..forms import CustomerForm, OverrideForm
+from ..forms import ConsentForm, CustomerForm, OverrideForm
 from ..models import Alignment, Customer
 from ..services.bulk_import import can_import
 from ..tables import CustomerTable
@@ -82,20 +83,30 @@ def customer_list(request):
 
 @login_required
 def customer_detail(request, pk):
-    customer = selectors.customer_get(request.user, pk)
+    return _detail(request, selectors.customer_get(request.user, pk))
+
+
+def _detail(request, customer, consent_form=None):
+    """The customer's page; `consent_form`: the consent form sent back with its errors."""
+    can_edit = services.can_edit_customers(request.user)
+    if consent_form is None and can_edit:
+        consent_form = ConsentForm.for_customer(customer)
     return render(
         request,
         "customers/customer_detail.html",
         {
             "customer": customer,
             "classes": selectors.customer_classes(request.user, customer, timezone.localdate()),
+            "measures_shown": can_see_measures(request.user),
             "timeline": selectors.class_timeline(request.user, customer),
-            "can_edit": services.can_edit_customers(request.user),
+            "can_edit": can_edit,
             "can_override": customer.is_prescriber and services.can_override_classes(request.user),
+            "consent_form": consent_form,
             "change_request": selectors.open_change_request(customer),
             "can_steward": services.can_steward(request.user),
             "can_erase": services.can_erase_customers(request.user),
         },
+        status=400 if consent_form is not None and consent_form.is_bound else 200,
     )
 
 
@@ -128,6 +139,32 @@ def alignment_history(request, pk):
             "changes": record_changes(Alignment, alignment.pk),
         },
     )
+
+
+@login_required
+@require_POST
+def customer_consent(request, pk):
+    """Record what the customer agreed to; errors show on the customer's page (400)."""
+    if not services.can_edit_customers(request.user):
+        raise PermissionDenied
+    customer = get_object_or_404(Customer.objects.for_user(request.user), pk=pk)
+    form = ConsentForm.for_customer(customer, request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.customer_consent_save(
+                by=request.user, customer=customer, expected_version=version, **data
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except Stale as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Consent saved."))
+            return redirect(f"{redirect('customers:detail', pk=customer.pk).url}#consent-h")
+    return _detail(request, selectors.customer_get(request.user, pk), consent_form=form)
 
 
 def _save_form(request, form, save):

@@ -20,6 +20,7 @@ from customers.models import (
     Reclassification,
     Threshold,
 )
+from org.services import compliance_settings_save
 from tests.conftest import VISIBLE as PERSONAS
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -70,6 +71,9 @@ def seg(world):
             valid_from=JAN,
         )
     world.product = product
+    # Reps read the figures here; with "show measures to reps" off (the default: no 统方) they
+    # read none (tests/customers/test_no_tongfang.py).
+    compliance_settings_save(by=world.admin, show_measures_to_reps=True)
     return world
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from customers import services
 from customers.models import Alignment, ClassHistory, ClassOverride
+from org.services import compliance_settings_save
 from tests.factories import CustomerFactory, ProductFactory, TeamFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,7 @@ def override_url(customer, product=None):
 
 
 def test_a_rep_sees_the_class_per_product_its_strategy_and_the_measures_behind_it(seg, login):
+    compliance_settings_save(by=seg.admin, show_measures_to_reps=True)  # off by default (统方)
     client = login(seg.rep_x)
 
     classes = section(detail(client, seg.cx), "classes-h")

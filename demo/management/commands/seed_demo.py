@@ -26,6 +26,7 @@ from org.models import (
     District,
     Product,
     Region,
+    RegistrationStatus,
     Role,
     Team,
     Territory,
@@ -224,6 +225,10 @@ class Demo:
         return surname + given, f"{surname_en} {given_en}"
 
     def user(self, username, role, name, name_en="", language="zh-hans", **extra):
+        if role == Role.REP:  # every demo rep is registered (备案) with the national platform
+            extra.setdefault("registration_number", f"BA31{len(self.logins):06d}")
+            extra.setdefault("registration_status", RegistrationStatus.REGISTERED)
+            extra.setdefault("registration_valid_from", date(2021, 1, 1))
         user = User.objects.create(
             username=username,
             role=role,
