@@ -139,7 +139,6 @@ class Institution(BilingualName, SyncedModel):
     daily_outpatients = models.PositiveIntegerField(_("daily outpatients"), null=True, blank=True)
     external_id = external_id_field()
 
-
     rep_visits = models.CharField(
         _("rep visits"), max_length=16, choices=RepVisits.choices, default=RepVisits.ALLOWED
     )
@@ -408,7 +407,6 @@ class Customer(SyncedModel):
     )
     external_id = external_id_field()
 
-
     # Consent (PIPL): to visits, then per channel; None: not asked.
     consent_visits = models.BooleanField(_("agrees to rep visits"), null=True, blank=True)
     consent_face_to_face = models.BooleanField(
@@ -587,7 +585,6 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.erased_at:%Y-%m-%d}"
-
 
     def consents_to(self, channel) -> bool:
         """Whether the customer agreed to rep visits and to calls on `channel`."""
