@@ -46,7 +46,9 @@ def _customer_desk(request):
             "filter": customer_filter,
             "table": table,
             "can_edit": services.can_edit_customers(request.user),
-            "klass_table": selectors.klass_count_table(request.user),
+            "klass_table": selectors.klass_count_table(
+                request.user, territory=customer_filter.form.cleaned_data.get("territory")
+            ),
         },
     )
 
