@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -190,6 +190,17 @@ class CallQuerySet(ScopedQuerySet):
         )
 
 
+def desk_order():
+    """The managers' calls table's order until sorted: completed calls first, then the most
+    recent (an index, `call_desk_order`, serves it: the table's first page reads 50 rows)."""
+    return [
+        Case(When(status="completed", then=Value(0)), default=Value(1)),
+        F("date").desc(),
+        F("start_time").desc(),
+        F("created_at").desc(),
+    ]
+
+
 class Call(SyncedModel):
     """One call (拜访) of a rep for a territory, with one or several attendees."""
 
@@ -287,6 +298,7 @@ class Call(SyncedModel):
             models.Index(fields=["status", "date"]),
             models.Index(fields=["institution", "date"]),
             models.Index(fields=["date", "start_time"]),
+            models.Index(*desk_order(), name="call_desk_order"),
         ]
         constraints = [
             models.CheckConstraint(

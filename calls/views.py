@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from customers.services import can_edit_customers
 from . import selectors, services
 from .filters import CallFilter, DeskCallFilter
 from .forms import CallForm, CommentForm, CustomerSearchForm, DecisionForm, DeleteForm
-from .models import Amendment, AmendmentStatus, Call, CallSettings, CallStatus
+from .models import Amendment, AmendmentStatus, Call, CallSettings, CallStatus, desk_order
 from .tables import CallTable
 
 
@@ -64,12 +63,7 @@ def _call_desk(request):
     )
     rows = call_filter.qs
     if not request.GET.get("sort"):
-        rows = rows.order_by(
-            Case(When(status=CallStatus.COMPLETED, then=Value(0)), default=Value(1)),
-            "-date",
-            "-start_time",
-            "-created_at",
-        )
+        rows = rows.order_by(*desk_order())
     table = CallTable(rows, request=request)
     if requested_format(request):
         return table_export(request, table, "calls", form=call_filter.form)

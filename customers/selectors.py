@@ -141,13 +141,17 @@ def with_klass(customers, user, day=None):
     return customers.annotate(klass=territory_klass(Territory.objects.for_user(user), day))
 
 
-def klass_counts(user, day=None):
-    """{territory_id: {klass: customers aligned on `day`}} over the user's visible territories;
-    classless prescribers count under None."""
+def klass_counts(user, day=None, territories=None):
+    """{territory_id: {klass: customers aligned on `day`}} over the user's visible territories
+    (or those of them whose ids are in `territories`); classless prescribers count under None."""
     day = day or timezone.localdate()
+    alignments = Alignment.objects.filter(
+        in_force_on(day), territory__in=Territory.objects.for_user(user)
+    )
+    if territories is not None:
+        alignments = alignments.filter(territory__in=territories)
     rows = (
-        Alignment.objects.filter(in_force_on(day), territory__in=Territory.objects.for_user(user))
-        .annotate(
+        alignments.annotate(
             # The territories queryset sits three subqueries deep in territory_klass (class
             # history → promoting alignment → territory__in): a single OuterRef would name the
             # promoting alignment's own territory and count every territory of the customer.
@@ -322,25 +326,36 @@ def with_territory_klass(customers, territory, day=None):
     return customers.annotate(klass=territory_klass(Territory.objects.filter(pk=territory.pk), day))
 
 
-def klass_count_table(user, day=None):
+KLASS_TABLE_MAX = 60  # territories in the counts table; beyond, one territory at a time
+
+
+def klass_count_table(user, day=None, territory=None):
     """The counts table of the customer list: one row per visible territory with customers
     aligned on `day`, each {"territory", "counts": [(klass or None, n), ...] in A, B, C, D, N,
-    unclassified order, "total"}. Two queries."""
-    counts = klass_counts(user, day)
-    order = [*Klass.values, None]
-    territories = (
+    unclassified order, "total"}. Two queries. A user who sees more than KLASS_TABLE_MAX
+    territories (a regional manager or admin of a large company) gets the row of `territory`
+    (the one the list is filtered on) only, or no table: counting every territory of the
+    company would cost as much as the company is large, and a table of thousands of rows is
+    read by nobody."""
+    shown = list(
         Territory.objects.for_user(user)
-        .filter(pk__in=list(counts))
         .select_related("team")
-        .order_by("code")
+        .order_by("code")[: KLASS_TABLE_MAX + 1]
     )
+    if len(shown) > KLASS_TABLE_MAX:
+        if territory is None:
+            return []
+        shown = [territory]
+    counts = klass_counts(user, day, territories=[t.pk for t in shown])
+    order = [*Klass.values, None]
     return [
         {
             "territory": territory,
             "counts": [(klass, counts[territory.pk].get(klass, 0)) for klass in order],
             "total": sum(counts[territory.pk].values()),
         }
-        for territory in territories
+        for territory in shown
+        if territory.pk in counts
     ]
 
 

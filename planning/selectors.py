@@ -231,8 +231,9 @@ def shows_calls_made(plan, today=None):
 
 
 def team_adherence(plans, quarter: str, today=None):
-    """Per plan of `plans` (a queryset of one quarter): planned, completed and adherence of its
-    focus customers; one aggregate query over all their targets, summed per plan."""
+    """Per plan of `plans` (a queryset or ids of plans of one quarter): planned, completed and
+    adherence of its focus customers; one aggregate query over all their targets, summed per
+    plan."""
     today = today or timezone.localdate()
     period = parse(quarter, "quarter")
     months = months_started(period, today)

@@ -82,11 +82,15 @@ def _plan_desk(request, today):
     if not request.GET.get("sort"):
         rows = rows.order_by("territory__district__code", "territory__code", "-quarter")
     quarter = plan_filter.form.cleaned_data.get("quarter") if plan_filter.is_valid() else None
-    totals = selectors.team_adherence(rows, quarter, today) if quarter else None
-    table = PlanTable(rows, request=request, totals=totals)
+    table = PlanTable(rows, request=request)
     if requested_format(request):
+        if quarter:
+            table.totals = selectors.team_adherence(rows, quarter, today)
         return table_export(request, table, "plans", form=plan_filter.form)
     configure(request, table)
+    if quarter:  # the adherence of the plans shown, not of every plan of the quarter
+        shown = [row.record.pk for row in table.paginated_rows]
+        table.totals = selectors.team_adherence(shown, quarter, today)
     return render(
         request,
         "planning/manager_list.html",

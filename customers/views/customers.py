@@ -52,7 +52,9 @@ def _customer_desk(request):
             "table": table,
             "can_edit": services.can_edit_customers(request.user),
             "can_import": can_import(request.user),
-            "klass_table": selectors.klass_count_table(request.user),
+            "klass_table": selectors.klass_count_table(
+                request.user, territory=customer_filter.form.cleaned_data.get("territory")
+            ),
         },
     )
 

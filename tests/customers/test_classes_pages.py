@@ -492,3 +492,16 @@ def test_institution_and_department_pages_show_the_badges(seg, login):
     ):
         page = client.get(url).content.decode()
         assert badge("B") in row_of(page, seg.cx), url
+
+
+def test_beyond_the_territory_limit_the_counts_show_the_filtered_territory_only(
+    seg, login, monkeypatch
+):
+    from customers import selectors
+
+    monkeypatch.setattr(selectors, "KLASS_TABLE_MAX", 1)  # the admin sees TX and TY
+    client = login(seg.admin)
+
+    assert 'id="klasscounts-h"' not in list_page(client)
+    counts = section(list_page(client, territory=seg.tx.pk), "klasscounts-h")
+    assert seg.tx.name in counts and seg.ty.name not in counts
