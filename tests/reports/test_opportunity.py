@@ -11,8 +11,16 @@ from openpyxl import load_workbook
 
 from calls.models import CallProduct
 from core.periods import parse
+from org.models import Role
 from reports import engine
-from tests.factories import CustomerFactory, ProductFactory, classify
+from tests.factories import (
+    CustomerFactory,
+    DistrictFactory,
+    ProductFactory,
+    TerritoryFactory,
+    UserFactory,
+    classify,
+)
 from tests.reports.test_pages import PERIOD, call
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +189,27 @@ def test_query_counts_are_constant_in_the_data(effort, login, persona):
         CallProduct.objects.create(call=visit, product=effort.px, adoption_stage="aware")
     engine.recompute(period=parse(PERIOD))
     assert count_queries(client) == before
+
+
+def adoption_total(client):
+    response = client.get(URL, {"period": PERIOD})
+    return sum(line["total"] for line in response.context["adoption"])
+
+
+@pytest.mark.parametrize(("persona", "grows"), [("regional", True), ("dm_x", False)])
+def test_query_counts_are_flat_in_the_number_of_districts(effort, login, persona, grows):
+    """Three more districts in the region, each with a territory of px's team, an A or B target
+    with a call recording its stage: the regional manager's page counts them, with the same
+    number of queries (nothing per district or territory); the DM's page is unchanged."""
+    client = login(getattr(effort, persona))
+    count_queries(client)
+    before, total = count_queries(client), adoption_total(client)
+    for n in range(3):
+        district = DistrictFactory(region=effort.region, dm=UserFactory(role=Role.DM))
+        territory = TerritoryFactory(district=district, team=effort.tx.team, holder=UserFactory())
+        customer = classify(CustomerFactory(territory=territory), effort.px, "AB"[n % 2])
+        visit = call(territory, [customer], day=10 + n)
+        CallProduct.objects.create(call=visit, product=effort.px, adoption_stage="trial")
+    engine.recompute(period=parse(PERIOD))
+    assert count_queries(client) == before
+    assert adoption_total(client) == total + (3 if grows else 0)
