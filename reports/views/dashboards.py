@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -682,8 +683,10 @@ def _back(request, kind, scope, period):
 
 
 def _export_query(request):
+    """The list's query without its format and page (an export holds every page)."""
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("page", None)
     return query.urlencode()
 
 
@@ -794,6 +797,9 @@ ACTIVITY_TITLES = {
 }
 
 
+DRILL_PAGE_SIZE = 200
+
+
 @login_required
 def activity(request):
     """The calls behind an activity figure, exactly: `show=calls` the attendances at completed
@@ -855,7 +861,10 @@ def activity(request):
             "klass": klass,
             "title": ACTIVITY_TITLES[show],
             "rows": rows,
-            "export_query": _export_query(request),
+            # A region's month is tens of thousands of attendances: the page shows them a page
+            # at a time (the count and the export hold them all).
+            "page": Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page")),
+            "query": _export_query(request),
             "can_drill_up": not request.user.is_rep,
         },
     )

@@ -386,3 +386,27 @@ def test_drill_query_counts_are_flat_in_the_rows(drill, login, path, extra):
     before = queries(client, path, query)
     grow(drill)
     assert queries(client, path, query) == before
+
+
+def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(drill, login):
+    from reports.views import dashboards
+
+    client = login(drill.dm_x)
+    url = f"/reports/activity/?district={drill.district_x.pk}&period={MARCH}&show=calls"
+    whole = client.get(url)
+    total = len(whole.context["rows"])
+    assert total > 2
+    size = dashboards.DRILL_PAGE_SIZE
+    dashboards.DRILL_PAGE_SIZE = 2
+    try:
+        first = client.get(url)
+        last = client.get(f"{url}&page=999")
+    finally:
+        dashboards.DRILL_PAGE_SIZE = size
+    html = first.content.decode()
+    assert rows_of(first) == total  # the count is the whole list's
+    assert html.count("<tr>") - 1 == 2  # the head and two rows
+    assert 'class="pager"' in html and "page=2" in html
+    assert len(last.context["page"].object_list) == total - 2 * (last.context["page"].number - 1)
+    export = client.get(f"{url}&page=2&format=csv")
+    assert len(export.content.decode("utf-8-sig").strip().splitlines()) == 1 + total
