@@ -40,7 +40,7 @@ def _day(i):
 
 # resource: (writer persona, the record, the field a PATCH changes, its value for writer i)
 RESOURCES = {
-    "customers": ("rep_x", lambda w: w.cx, "name", _text),
+    "customers": ("rep_x", lambda w: w.cx, "title", _text),  # name: a change request (mdm)
     "alignments": ("dm_x", _alignment, "valid_to", _day),
     "institutions": ("admin", lambda w: w.hx, "name", _text),
     "departments": ("admin", lambda w: w.dx, "name", _text),
