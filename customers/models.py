@@ -491,6 +491,10 @@ class Customer(SyncedModel):
     def is_pending(self):
         return self.status == CustomerStatus.PENDING
 
+    def consents_to(self, channel) -> bool:
+        """Whether the customer agreed to rep visits and to calls on `channel`."""
+        return bool(self.consent_visits) and bool(getattr(self, f"consent_{channel}", False))
+
 
 class ChangeRequestStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -585,10 +589,6 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.erased_at:%Y-%m-%d}"
-
-    def consents_to(self, channel) -> bool:
-        """Whether the customer agreed to rep visits and to calls on `channel`."""
-        return bool(self.consent_visits) and bool(getattr(self, f"consent_{channel}", False))
 
 
 class AlignmentQuerySet(ScopedQuerySet):
