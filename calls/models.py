@@ -45,7 +45,7 @@ class CallSettings(models.Model):
         ),
     )
     # +1 on every save: a form names the version it was read at (core.concurrency).
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -580,7 +580,7 @@ class ComplianceSettings(models.Model):
         ),
     )
     # +1 on every save: a form names the version it was read at (core.concurrency).
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:

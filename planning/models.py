@@ -35,7 +35,7 @@ class PlanningSettings(models.Model):
         ),
     )
     # +1 on every save: a form names the version it was read at (core.concurrency).
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:

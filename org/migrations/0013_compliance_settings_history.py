@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='compliancesettings',
             name='version',
-            field=models.PositiveIntegerField(default=1),
+            field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalcompliancesettings',
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcompliancesettings',
             name='version',
-            field=models.PositiveIntegerField(default=1),
+            field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicaluser',
