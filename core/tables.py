@@ -4,7 +4,10 @@ templates/includes/desk_table.html with the project's CSS, sorted by `?sort=`, p
 
 import django_tables2 as tables
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django_tables2 import RequestConfig
 
@@ -43,9 +46,44 @@ class DeskTable(tables.Table):
         per_page = settings.PAGE_SIZE
 
 
-def configure(request, table):
-    """Sort and page `table` as the request asks (a page past the end shows the last one)."""
-    RequestConfig(request, paginate={"per_page": settings.PAGE_SIZE, "silent": True}).configure(
-        table
-    )
+# A capped table counts its rows up to this many ("10,000+" above).
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (`SELECT COUNT(*) FROM (… LIMIT 10001)`), so a table of
+    millions of rows costs what one of ten thousand does: `count` stops at COUNT_CAP and
+    `capped` says there are more (the pages stop there too; the filters narrow, the export
+    holds every row)."""
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def _counted(self):
+        rows = self.object_list
+        queryset = getattr(getattr(rows, "data", None), "data", rows)  # a table's BoundRows
+        if not isinstance(queryset, QuerySet):
+            return len(rows)
+        return queryset.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def count(self):
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self):
+        return self._counted > self.cap
+
+
+def configure(request, table, *, paginator_class=Paginator):
+    """Sort and page `table` as the request asks (a page past the end shows the last one);
+    `paginator_class=CappedPaginator` for a table that may hold millions of rows."""
+    RequestConfig(
+        request,
+        paginate={
+            "per_page": settings.PAGE_SIZE,
+            "silent": True,
+            "paginator_class": paginator_class,
+        },
+    ).configure(table)
     return table
