@@ -23,7 +23,7 @@ from core.dates import week_start
 from core.exports import requested_format, table_export
 from core.history import record_changes
 from core.ids import uuid_or_404
-from core.tables import CappedPaginator, configure
+from core.tables import configure
 from core.text import clean_search, forbidden_message
 from customers import selectors as customer_selectors
 from customers.models import SEARCH_MAX_LENGTH
@@ -67,7 +67,7 @@ def _call_desk(request):
     table = CallTable(rows, request=request)
     if requested_format(request):
         return table_export(request, table, "calls", form=call_filter.form)
-    configure(request, table, paginator_class=CappedPaginator)
+    configure(request, table)
     return render(
         request,
         "calls/call_desk.html",

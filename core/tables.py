@@ -45,6 +45,12 @@ class DeskTable(tables.Table):
         page_field = "page"
         per_page = settings.PAGE_SIZE
 
+    # CappedPaginator for a table that may hold millions of rows.
+    paginator_class = Paginator
+
+    def paginate(self, paginator_class=None, *args, **kwargs):
+        return super().paginate(paginator_class or self.paginator_class, *args, **kwargs)
+
 
 # A capped table counts its rows up to this many ("10,000+" above).
 COUNT_CAP = 10_000
@@ -61,10 +67,15 @@ class CappedPaginator(Paginator):
     @cached_property
     def _counted(self):
         rows = self.object_list
-        queryset = getattr(getattr(rows, "data", None), "data", rows)  # a table's BoundRows
+        data = getattr(rows, "data", None)  # a table's BoundRows: TableQuerysetData
+        queryset = getattr(data, "data", None)
         if not isinstance(queryset, QuerySet):
             return len(rows)
-        return queryset.order_by().values("pk")[: self.cap + 1].count()
+        # Kept on the table's data: django-tables2 pages a table twice (at creation with its
+        # request, then in configure()), one count for both.
+        if getattr(data, "_capped_count", None) is None:
+            data._capped_count = queryset.order_by().values("pk")[: self.cap + 1].count()
+        return data._capped_count
 
     @cached_property
     def count(self):
@@ -75,15 +86,9 @@ class CappedPaginator(Paginator):
         return self._counted > self.cap
 
 
-def configure(request, table, *, paginator_class=Paginator):
-    """Sort and page `table` as the request asks (a page past the end shows the last one);
-    `paginator_class=CappedPaginator` for a table that may hold millions of rows."""
-    RequestConfig(
-        request,
-        paginate={
-            "per_page": settings.PAGE_SIZE,
-            "silent": True,
-            "paginator_class": paginator_class,
-        },
-    ).configure(table)
+def configure(request, table):
+    """Sort and page `table` as the request asks (a page past the end shows the last one)."""
+    RequestConfig(request, paginate={"per_page": settings.PAGE_SIZE, "silent": True}).configure(
+        table
+    )
     return table
