@@ -3,6 +3,7 @@ pulse (who is behind this month, read from the snapshots). Every query starts fr
 scope (`for_user`); a page runs the same number of queries whatever the number of reps,
 districts or waiting items (the lists are capped, their totals counted in SQL)."""
 
+import re
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
@@ -278,6 +279,9 @@ def _choice_sources():
 
 
 CHOICE_KINDS = ("territory", "institution", "rep")
+# Between the words of a label ("上海 1 (SH-ONC-1)", "王伟 · rep.sh1"): a label typed or pasted
+# back finds its row.
+LABEL_SEPARATORS = re.compile(r"[\s()（）·]+")
 
 
 def filter_choices(user, kind, q):
@@ -286,7 +290,9 @@ def filter_choices(user, kind, q):
     One query."""
     scope, fields, detail = _choice_sources()[kind]
     rows = scope(user)
-    for word in q.split():
+    for word in LABEL_SEPARATORS.split(q):
+        if not word:
+            continue
         match = Q()
         for field in fields:
             match |= Q(**{f"{field}__icontains": word})

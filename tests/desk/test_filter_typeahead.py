@@ -99,3 +99,8 @@ def test_bad_input_to_the_search(world, client, login):
     assert client.get(choices("region"), {"q": "T"}).status_code == 404
     assert client.get(choices("territory")).json() == {"results": []}
     assert client.get(choices("territory"), {"q": "x" * 5000}).json() == {"results": []}
+
+
+def test_a_label_typed_back_finds_its_row(world, login):
+    found = login(world.dm_x).get(choices("territory"), {"q": str(world.tx)}).json()["results"]
+    assert [r["id"] for r in found] == [str(world.tx.pk)]
