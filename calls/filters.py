@@ -3,9 +3,10 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.widgets import DateInput
+from core.widgets import DateInput, TypeaheadSelect
 from customers.models import Institution, Klass
 from org.models import Product, Role, Territory, User
 
@@ -50,7 +51,10 @@ class CallFilter(django_filters.FilterSet):
         label=_("customer"), method="filter_customer", widget=forms.HiddenInput
     )
     institution = django_filters.ModelChoiceFilter(
-        label=_("institution"), queryset=_institutions, empty_label=_("All institutions")
+        label=_("institution"),
+        queryset=_institutions,
+        empty_label=_("All institutions"),
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["institution"])),
     )
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=CallStatus.choices, empty_label=_("Any status")
@@ -69,7 +73,10 @@ class CallFilter(django_filters.FilterSet):
         ),
     )
     territory = django_filters.ModelChoiceFilter(
-        label=_("territory"), queryset=_territories, empty_label=_("All territories")
+        label=_("territory"),
+        queryset=_territories,
+        empty_label=_("All territories"),
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["territory"])),
     )
 
     class Meta:
@@ -120,7 +127,10 @@ class DeskCallFilter(CallFilter):
     choice: the page shows the error and ignores it, an export answers 400."""
 
     rep = django_filters.ModelChoiceFilter(
-        label=_("rep"), queryset=_reps, empty_label=_("All reps")
+        label=_("rep"),
+        queryset=_reps,
+        empty_label=_("All reps"),
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["rep"])),
     )
     klass = django_filters.ChoiceFilter(
         label=_("class"),

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from core.tables import DeskTable, joined, klass_badge, person, status_badge
+from core.tables import CappedPaginator, DeskTable, joined, klass_badge, person, status_badge
 from core.text import localized
 
 FEEDBACK_CHARS = 60
@@ -52,6 +52,8 @@ class CallTable(DeskTable):
 
     class Meta(DeskTable.Meta):
         empty_text = _("No calls match these filters.")
+
+    paginator_class = CappedPaginator  # "10,000+": a month of a national company is millions
 
     def render_date(self, record):
         when = record.date.isoformat()

@@ -4,7 +4,10 @@ templates/includes/desk_table.html with the project's CSS, sorted by `?sort=`, p
 
 import django_tables2 as tables
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django_tables2 import RequestConfig
 
@@ -41,6 +44,46 @@ class DeskTable(tables.Table):
         order_by_field = "sort"
         page_field = "page"
         per_page = settings.PAGE_SIZE
+
+    # CappedPaginator for a table that may hold millions of rows.
+    paginator_class = Paginator
+
+    def paginate(self, paginator_class=None, *args, **kwargs):
+        return super().paginate(paginator_class or self.paginator_class, *args, **kwargs)
+
+
+# A capped table counts its rows up to this many ("10,000+" above).
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (`SELECT COUNT(*) FROM (… LIMIT 10001)`), so a table of
+    millions of rows costs what one of ten thousand does: `count` stops at COUNT_CAP and
+    `capped` says there are more (the pages stop there too; the filters narrow, the export
+    holds every row)."""
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def _counted(self):
+        rows = self.object_list
+        data = getattr(rows, "data", None)  # a table's BoundRows: TableQuerysetData
+        queryset = getattr(data, "data", None)
+        if not isinstance(queryset, QuerySet):
+            return len(rows)
+        # Kept on the table's data: django-tables2 pages a table twice (at creation with its
+        # request, then in configure()), one count for both.
+        if getattr(data, "_capped_count", None) is None:
+            data._capped_count = queryset.order_by().values("pk")[: self.cap + 1].count()
+        return data._capped_count
+
+    @cached_property
+    def count(self):
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self):
+        return self._counted > self.cap
 
 
 def configure(request, table):

@@ -3,9 +3,11 @@ import uuid
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import TypeaheadSelect
 from org.models import Territory, not_ended_by
 
 from . import selectors
@@ -43,9 +45,13 @@ class CustomerFilter(django_filters.FilterSet):
         queryset=_territories,
         empty_label=_("All territories"),
         method="filter_territory",
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["territory"])),
     )
     institution = django_filters.ModelChoiceFilter(
-        label=_("institution"), queryset=_institutions, empty_label=_("All institutions")
+        label=_("institution"),
+        queryset=_institutions,
+        empty_label=_("All institutions"),
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["institution"])),
     )
     department = django_filters.ModelChoiceFilter(
         label=_("department"), queryset=_departments, empty_label=_("All departments")

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.tables import DeskTable, klass_badge
+from core.tables import CappedPaginator, DeskTable, klass_badge
 from core.text import localized
 
 
@@ -32,6 +32,9 @@ class CustomerTable(DeskTable):
 
     class Meta(DeskTable.Meta):
         empty_text = _("No customers match these filters.")
+
+    # "10,000+": an admin's class or search filter would count 600,000 customers' classes.
+    paginator_class = CappedPaginator
 
     def render_name(self, record):
         name = localized(record.name, record.name_en)

@@ -3,14 +3,16 @@ pulse (who is behind this month, read from the snapshots). Every query starts fr
 scope (`for_user`); a page runs the same number of queries whatever the number of reps,
 districts or waiting items (the lists are capped, their totals counted in SQL)."""
 
+import re
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from calls.models import Amendment, AmendmentStatus, Call, CallAttendee, CoachingComment
 from core.periods import Period, month_of
-from org.models import District, Role, Territory
+from customers.models import Institution
+from org.models import District, Role, Territory, User
 from planning.models import JointCallProposal, JointCallStatus, Plan, PlanStatus
 from reports import figures
 from reports import selectors as report_selectors
@@ -246,3 +248,62 @@ def region_pulse(user, *, today=None):
     for row in rows:
         row["call_rate"] = figures.call_rate(row["calls"], row["days"])
     return {"districts": rows, **reps}
+
+
+# --- the desk tables' type-ahead filters (core.widgets.TypeaheadSelect) ----------------------
+
+# How many rows a type-ahead filter suggests for what was typed.
+CHOICES_LIMIT = 20
+
+
+def _choice_sources():
+    """kind -> (the user's rows as the desk filters scope them, the searched fields, a detail
+    telling same-named rows apart)."""
+    return {
+        "territory": (
+            lambda user: Territory.objects.for_user(user),
+            ("name", "name_en", "code"),
+            lambda row: "",  # the label carries the code
+        ),
+        "institution": (
+            lambda user: Institution.objects.for_user(user),
+            ("name", "name_en", "city"),
+            lambda row: row.city,
+        ),
+        "rep": (
+            lambda user: User.objects.for_user(user).filter(role=Role.REP),
+            ("name", "name_en", "username"),
+            lambda row: row.username,
+        ),
+    }
+
+
+CHOICE_KINDS = ("territory", "institution", "rep")
+# Between the words of a label ("上海 1 (SH-ONC-1)", "王伟 · rep.sh1"): a label typed or pasted
+# back finds its row.
+LABEL_SEPARATORS = re.compile(r"[\s()（）·]+")
+
+
+def filter_choices(user, kind, q):
+    """The first CHOICES_LIMIT rows of `kind` in the user's scope matching every word of `q`
+    (in any of the kind's names), as [{"id", "label"}]; same-named rows get their detail.
+    One query."""
+    scope, fields, detail = _choice_sources()[kind]
+    rows = scope(user)
+    for word in LABEL_SEPARATORS.split(q):
+        if not word:
+            continue
+        match = Q()
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": word})
+        rows = rows.filter(match)
+    rows = list(rows.order_by(*fields[:1], "pk")[:CHOICES_LIMIT])
+    labels = [str(row) for row in rows]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [
+        {
+            "id": str(row.pk),
+            "label": f"{label} · {detail(row)}" if label in repeated and detail(row) else label,
+        }
+        for row, label in zip(rows, labels, strict=True)
+    ]

@@ -7,6 +7,7 @@ from . import views
 
 pages = [
     path("coaching/", views.coaching, name="coaching"),
+    path("choices/<slug:kind>/", views.filter_choices, name="filter_choices"),
 ]
 
 urlpatterns = [

@@ -6,10 +6,12 @@ queue). Thin: reads are in desk.selectors."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.text import clean_search
+from customers.models import SEARCH_MAX_LENGTH
 from org.models import Role
 from reports.views import today as reports_today
 
@@ -57,3 +59,14 @@ def coaching(request):
             "regional": user.role == Role.REGIONAL,
         },
     )
+
+
+@login_required
+def filter_choices(request, kind):
+    """The desk tables' type-ahead filters (core.widgets.TypeaheadSelect): `{"results": [{"id",
+    "label"}]}`, the territories, institutions or reps in the user's scope matching ?q=."""
+    if kind not in selectors.CHOICE_KINDS:
+        raise Http404
+    q = clean_search(request.GET.get("q", ""))[:SEARCH_MAX_LENGTH].strip()
+    results = selectors.filter_choices(request.user, kind, q) if q else []
+    return JsonResponse({"results": results})

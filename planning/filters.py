@@ -1,8 +1,10 @@
 """Filters of the managers' plans table: quarter, status, rep (all within the user's scope)."""
 
 import django_filters
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import TypeaheadSelect
 from org.models import Role, User
 
 from .models import Plan, PlanStatus
@@ -22,7 +24,10 @@ class PlanFilter(django_filters.FilterSet):
         label=_("status"), choices=PlanStatus.choices, empty_label=_("Any status")
     )
     rep = django_filters.ModelChoiceFilter(
-        label=_("rep"), queryset=_reps, empty_label=_("All reps")
+        label=_("rep"),
+        queryset=_reps,
+        empty_label=_("All reps"),
+        widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["rep"])),
     )
 
     class Meta:

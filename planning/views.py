@@ -67,6 +67,9 @@ def plan_list(request):
     return _plan_desk(request, today)
 
 
+INBOX_SHOWN = 50
+
+
 def _plan_desk(request, today):
     """Managers: the inbox of plans awaiting approval and the plans table — sort and filters
     (quarter, default this one; status; rep) in the URL, CSV/XLSX export of what is shown."""
@@ -91,10 +94,18 @@ def _plan_desk(request, today):
     if quarter:  # the adherence of the plans shown, not of every plan of the quarter
         shown = [row.record.pk for row in table.paginated_rows]
         table.totals = selectors.team_adherence(shown, quarter, today)
+    # The oldest INBOX_SHOWN waiting plans (an admin's inbox is the company's: thousands);
+    # the table below lists them all (status "submitted").
+    inbox = list(selectors.inbox(user)[: INBOX_SHOWN + 1])
     return render(
         request,
         "planning/manager_list.html",
-        {"inbox": list(selectors.inbox(user)), "filter": plan_filter, "table": table},
+        {
+            "inbox": inbox[:INBOX_SHOWN],
+            "inbox_more": len(inbox) > INBOX_SHOWN,
+            "filter": plan_filter,
+            "table": table,
+        },
     )
 
 

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from calls.models import CallStatus
@@ -58,3 +59,34 @@ def test_the_dm_sorts_filters_and_exports_the_calls_table(
     page.screenshot(path=str(SHOTS / f"customers-{language}.png"), full_page=True)
     page.goto(f"{live_server.url}/plans/")
     page.screenshot(path=str(SHOTS / f"plans-{language}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_admin_types_a_territory_into_the_filter(
+    page: Page, live_server, world, monkeypatch, language
+):
+    """Above core.widgets.LARGE_CHOICES (lowered to 1) the territory filter is a search box:
+    typing the territory's name picks it, Apply puts its id in the URL, the table narrows."""
+    monkeypatch.setattr("core.widgets.LARGE_CHOICES", 1)
+    world.admin.language = language
+    world.admin.save()
+    page.set_viewport_size({"width": 390, "height": 844})  # the phone
+    log_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/customers/")
+    with translation.override(language):
+        label = str(world.tx)  # as the page names it in the admin's language
+    box = page.locator("#id_territory")
+    expect(box).to_have_attribute("type", "search")
+    with page.expect_response(lambda r: "/desk/choices/territory/" in r.url):
+        box.fill(label)
+    hidden = page.locator("input[type=hidden][name=territory]")
+    expect(hidden).to_have_value(str(world.tx.pk))
+    page.locator("form.desk-filters button[type=submit]").click()
+    assert f"territory={world.tx.pk}" in page.url
+    expect(page.locator("table.desk tbody tr")).to_have_count(1)
+    expect(box).to_have_value(label)
+    Path("/tmp/shots/desk600k").mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(Path("/tmp/shots/desk600k") / f"territory-typeahead-{language}.png"),
+        full_page=True,
+    )

@@ -118,3 +118,18 @@ def test_query_count_is_flat_in_the_rows(pw, login, persona, extra):
     small = count_queries(client, url)
     grow(30)
     assert count_queries(client, url) == small
+
+
+def test_a_long_inbox_shows_the_oldest_and_links_to_all_waiting(pw, login, monkeypatch):
+    monkeypatch.setattr("planning.views.INBOX_SHOWN", 1)
+    oldest = plan(pw.tx, status=PlanStatus.SUBMITTED, submitted_days=5)
+    newer = plan(pw.tmate, status=PlanStatus.SUBMITTED, submitted_days=1)
+    response = login(pw.dm_x).get(URL)
+    assert response.context["inbox"] == [oldest]
+    html = response.content.decode()
+    assert '<span class="count">1+</span>' in html
+    assert 'href="?quarter=&amp;status=submitted"' in html
+    assert set(records(login(pw.dm_x).get(URL, {"quarter": "", "status": "submitted"}))) == {
+        oldest,
+        newer,
+    }
