@@ -325,6 +325,28 @@ class ConsentSource(models.TextChoices):
 CONSENT_CHANNELS = ("face_to_face", "phone", "video", "meeting")
 
 
+# A customer's profile facts (the rep's knowledge of the person, not their identity): a rep's
+# edit applies at once, a merge keeps the kept customer's, an erasure empties them.
+PROFILE_FIELDS = (
+    "title",
+    "specialty",
+    "position",
+    "outpatient_days",
+    "patients_per_day",
+    "products_used",
+    "competitor_products",
+    "prescribing_habits",
+    "attitude",
+    "product_awareness",
+    "adoption_stage",
+    "education",
+    "research_topics",
+    "associations",
+    "best_time_to_visit",
+    "best_place_to_visit",
+)
+
+
 class Customer(SyncedModel):
     """A person at an institution: a prescriber or a non-prescriber (always class N)."""
 

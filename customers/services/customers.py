@@ -16,6 +16,7 @@ from org.models import Role, Territory, User
 from ..classification import classify_customer
 from ..models import (
     IDENTITY_FIELDS,
+    PROFILE_FIELDS,
     Alignment,
     Customer,
     CustomerStatus,
@@ -33,22 +34,7 @@ CUSTOMER_FIELDS = (
     "is_kol",
     "institution",
     "department",
-    "title",
-    "specialty",
-    "position",
-    "outpatient_days",
-    "patients_per_day",
-    "products_used",
-    "competitor_products",
-    "prescribing_habits",
-    "attitude",
-    "product_awareness",
-    "adoption_stage",
-    "education",
-    "research_topics",
-    "associations",
-    "best_time_to_visit",
-    "best_place_to_visit",
+    *PROFILE_FIELDS,
     "external_id",
 )
 # Consent (PIPL): to visits and per channel, with its day and source.

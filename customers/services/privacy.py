@@ -20,7 +20,15 @@ from core.models import ChangeOp
 from org.models import User
 
 from .. import privacy
-from ..models import Alignment, ClassHistory, ClassOverride, Customer, Erasure, Measure
+from ..models import (
+    PROFILE_FIELDS,
+    Alignment,
+    ClassHistory,
+    ClassOverride,
+    Customer,
+    Erasure,
+    Measure,
+)
 from .alignments import announce_alignment
 
 ALREADY_ERASED = gettext_lazy("This customer's personal data has been erased.")
@@ -29,23 +37,9 @@ REASON_MAX = 300
 # What an erasure empties: every personal field of the profile but the name (which becomes the
 # erased name). Kept: kind, role group, KOL flag, institution and department — what the class,
 # the targets and the counts of the past rest on, none of it naming the person.
+# Emptied by an erasure: every profile fact (None where the field may be null).
 ERASED_FIELDS = {
-    "title": "",
-    "specialty": "",
-    "position": "",
-    "outpatient_days": "",
-    "patients_per_day": None,
-    "products_used": "",
-    "competitor_products": "",
-    "prescribing_habits": "",
-    "attitude": "",
-    "product_awareness": "",
-    "adoption_stage": "",
-    "education": "",
-    "research_topics": "",
-    "associations": "",
-    "best_time_to_visit": "",
-    "best_place_to_visit": "",
+    name: None if Customer._meta.get_field(name).null else "" for name in PROFILE_FIELDS
 }
 
 

@@ -33,6 +33,7 @@ from org.models import User, overlaps
 
 from ..classification import classify_customer
 from ..models import (
+    PROFILE_FIELDS,
     Alignment,
     ChangeRequest,
     ChangeRequestStatus,
@@ -216,30 +217,12 @@ def _relations():
     return found
 
 
-PROFILE_FIELDS = (
-    "name_en",
-    "title",
-    "specialty",
-    "position",
-    "outpatient_days",
-    "patients_per_day",
-    "products_used",
-    "competitor_products",
-    "prescribing_habits",
-    "attitude",
-    "product_awareness",
-    "adoption_stage",
-    "education",
-    "research_topics",
-    "associations",
-    "best_time_to_visit",
-    "best_place_to_visit",
-)
+PROFILE_FACTS = ("name_en", *PROFILE_FIELDS)  # what a merge takes over when the kept one lacks it
 
 
 def _take_profile_facts(into, customer):
     """The facts `into` lacks and `customer` has (a rep's notes on the duplicate are kept)."""
-    for name in PROFILE_FIELDS:
+    for name in PROFILE_FACTS:
         if getattr(into, name) in ("", None) and getattr(customer, name) not in ("", None):
             setattr(into, name, getattr(customer, name))
     into.is_kol = into.is_kol or customer.is_kol
