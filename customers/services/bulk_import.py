@@ -722,29 +722,31 @@ def _current(record, name):
     return getattr(record, field.attname)
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def _copy_text(value):
     """A value in PostgreSQL's COPY text format."""
     if value is None:
         return "\\N"
     if value is True or value is False:
         return "t" if value else "f"
-    if isinstance(value, datetime.datetime | datetime.date):
-        value = value.isoformat()
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
+    kind = type(value)
+    if kind is not str:
+        if kind is int or kind is uuid.UUID:
+            return str(value)  # nothing to escape
+        value = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value)
 
 
 def _copy(table, columns, rows):
     """COPY `rows` (sequences of Python values, in `columns` order) into `table`."""
     buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
+    convert = _copy_text
+    buffer.writelines("\t".join(map(convert, row)) + "\n" for row in rows)
     buffer.seek(0)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -828,6 +830,8 @@ def _resolve(model, refs):
     queryset = model.objects.all()
     if model is Department:
         queryset = queryset.only("id", "institution_id", "name", "external_id")
+    elif model is Customer:  # an alignment's customer: its id and name (for the outcome)
+        queryset = queryset.only("id", "name", "external_id")
     for record in _bulk(queryset, "pk", set(ids.values()) - {None}):
         found[str(record.pk)] = record
     by_pk = {str(pk): ref for ref, pk in ids.items() if pk}
