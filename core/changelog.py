@@ -207,8 +207,35 @@ def record(model, ids, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
 
 def record_queryset(queryset, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
     """Log every row of `queryset` (e.g. before or after a `QuerySet.update`)."""
-    # No DISTINCT (record() drops repeats): the queryset may be a SELECT … FOR UPDATE.
-    return record(queryset.model, queryset.values_list("pk", flat=True), op, place)
+    # No DISTINCT in the queryset itself (the outer SELECT drops repeats): it may be a
+    # SELECT … FOR UPDATE.
+    using = router.db_for_write(ChangeLog)
+    if not _is_postgres(using) or queryset.db != using:
+        return record(queryset.model, queryset.values_list("pk", flat=True), op, place)
+    # PostgreSQL: the ids go from the query into the log without a trip through Python.
+    territory, district, region, user = _as_place(place) if op != ChangeOp.UPSERT else NO_PLACE
+    sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
+    # `sql` is the ORM's own SELECT (its values are in `params`).
+    statement = (
+        "INSERT INTO org_changelog (txid, model, object_id, op, scope_territory, "  # noqa: S608
+        "scope_district, scope_region, scope_user, created_at) "
+        "SELECT pg_current_xact_id()::text::bigint, %s, q.id, %s, %s::uuid, %s::uuid, "
+        "%s::uuid, %s::bigint, %s "
+        f"FROM (SELECT DISTINCT s.id FROM ({sql}) AS s (id)) AS q"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                label(queryset.model),
+                str(op),
+                *(str(v) if v is not None else None for v in (territory, district, region)),
+                user,
+                timezone.now(),
+                *params,
+            ],
+        )
+        return cursor.rowcount
 
 
 def register_dependents(model, fn) -> None:
