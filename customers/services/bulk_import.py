@@ -792,35 +792,37 @@ def _history(model, new, changed, by):
 
 
 def _copy_history(model, records, history_type, by):
-    """The history rows of `records` (what bulk_history_create writes), by COPY."""
+    """The history rows of `records` (what bulk_history_create writes), set-based: one
+    INSERT … SELECT from the records' rows as just written (no Python per value)."""
     if not records:
         return
     historical = model.history.model
-    fields = [f for f in historical._meta.concrete_fields if f.attname != "history_id"]
+    table = connection.ops.quote_name
+    own = {f.column for f in model._meta.concrete_fields}
     extra = {
         "history_date": timezone.now(),
         "history_change_reason": HISTORY_REASON,
         "history_type": history_type,
         "history_user_id": by.pk if by else None,
     }
-    constant = {}  # column position → value (the history's own fields, defaults)
-    for position, f in enumerate(fields):
-        if f.attname in extra:
-            constant[position] = extra[f.attname]
-        elif not hasattr(records[0], f.attname):
-            constant[position] = f.get_default()
-    names = [f.attname for f in fields]
-    _copy(
-        historical._meta.db_table,
-        [f.column for f in fields],
-        (
-            [
-                constant[i] if i in constant else getattr(record, name)
-                for i, name in enumerate(names)
-            ]
-            for record in records
-        ),
+    columns, selected, params = [], [], []
+    for f in historical._meta.concrete_fields:
+        if f.attname == "history_id":
+            continue
+        columns.append(table(f.column))
+        if f.attname in extra or f.column not in own:  # the history's own fields, defaults
+            value = extra[f.attname] if f.attname in extra else f.get_default()
+            selected.append("%s")
+            params.append(f.get_db_prep_save(value, connection))
+        else:
+            selected.append(f"t.{table(f.column)}")
+    statement = (
+        f"INSERT INTO {table(historical._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {table(model._meta.db_table)} AS t "
+        "WHERE t.id = ANY(%s::uuid[])"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, [str(record.pk) for record in records]])
 
 
 def _resolve(model, refs):

@@ -84,7 +84,11 @@ def test_apply_writes_then_a_second_file_changes_only_what_differs(world):
     assert job.outcomes[0]["fields"] == ["beds"]
     ruijin.refresh_from_db()
     assert (ruijin.beds, ruijin.version) == (2100, 2)
-    assert ruijin.history.count() == 2
+    # The versions say who imported what, through an import: created at 2000 beds, then 2100.
+    assert [
+        (h.history_type, h.beds, h.version, h.history_source, h.history_user_id)
+        for h in ruijin.history.order_by("history_date", "version")
+    ] == [("+", 2000, 1, "import", world.admin.pk), ("~", 2100, 2, "import", world.admin.pk)]
 
 
 def test_customers_match_by_external_id_then_id_then_name_institution_department(world):
