@@ -722,29 +722,31 @@ def _current(record, name):
     return getattr(record, field.attname)
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def _copy_text(value):
     """A value in PostgreSQL's COPY text format."""
     if value is None:
         return "\\N"
     if value is True or value is False:
         return "t" if value else "f"
-    if isinstance(value, datetime.datetime | datetime.date):
-        value = value.isoformat()
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
+    kind = type(value)
+    if kind is not str:
+        if kind is int or kind is uuid.UUID:
+            return str(value)  # nothing to escape
+        value = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value)
 
 
 def _copy(table, columns, rows):
     """COPY `rows` (sequences of Python values, in `columns` order) into `table`."""
     buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
+    convert = _copy_text
+    buffer.writelines("\t".join(map(convert, row)) + "\n" for row in rows)
     buffer.seek(0)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -790,35 +792,37 @@ def _history(model, new, changed, by):
 
 
 def _copy_history(model, records, history_type, by):
-    """The history rows of `records` (what bulk_history_create writes), by COPY."""
+    """The history rows of `records` (what bulk_history_create writes), set-based: one
+    INSERT … SELECT from the records' rows as just written (no Python per value)."""
     if not records:
         return
     historical = model.history.model
-    fields = [f for f in historical._meta.concrete_fields if f.attname != "history_id"]
+    table = connection.ops.quote_name
+    own = {f.column for f in model._meta.concrete_fields}
     extra = {
         "history_date": timezone.now(),
         "history_change_reason": HISTORY_REASON,
         "history_type": history_type,
         "history_user_id": by.pk if by else None,
     }
-    constant = {}  # column position → value (the history's own fields, defaults)
-    for position, f in enumerate(fields):
-        if f.attname in extra:
-            constant[position] = extra[f.attname]
-        elif not hasattr(records[0], f.attname):
-            constant[position] = f.get_default()
-    names = [f.attname for f in fields]
-    _copy(
-        historical._meta.db_table,
-        [f.column for f in fields],
-        (
-            [
-                constant[i] if i in constant else getattr(record, name)
-                for i, name in enumerate(names)
-            ]
-            for record in records
-        ),
+    columns, selected, params = [], [], []
+    for f in historical._meta.concrete_fields:
+        if f.attname == "history_id":
+            continue
+        columns.append(table(f.column))
+        if f.attname in extra or f.column not in own:  # the history's own fields, defaults
+            value = extra[f.attname] if f.attname in extra else f.get_default()
+            selected.append("%s")
+            params.append(f.get_db_prep_save(value, connection))
+        else:
+            selected.append(f"t.{table(f.column)}")
+    statement = (
+        f"INSERT INTO {table(historical._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {table(model._meta.db_table)} AS t "
+        "WHERE t.id = ANY(%s::uuid[])"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, [str(record.pk) for record in records]])
 
 
 def _resolve(model, refs):
@@ -828,6 +832,8 @@ def _resolve(model, refs):
     queryset = model.objects.all()
     if model is Department:
         queryset = queryset.only("id", "institution_id", "name", "external_id")
+    elif model is Customer:  # an alignment's customer: its id and name (for the outcome)
+        queryset = queryset.only("id", "name", "external_id")
     for record in _bulk(queryset, "pk", set(ids.values()) - {None}):
         found[str(record.pk)] = record
     by_pk = {str(pk): ref for ref, pk in ids.items() if pk}

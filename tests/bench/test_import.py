@@ -86,6 +86,7 @@ def copy_baseline(territories):
     common = {"version": 1, "created_at": now, "updated_at": now}
     institutions = [
         {
+            **{f.column: f.get_default() for f in Institution._meta.concrete_fields},
             **common,
             "id": uuid.uuid4(),
             "name": f"基准医院{h}",
@@ -120,6 +121,7 @@ def copy_baseline(territories):
         )
     alignments = [
         {
+            **{f.column: f.get_default() for f in Alignment._meta.concrete_fields},
             **common,
             "id": uuid.uuid4(),
             "customer_id": customers[i]["id"],
