@@ -78,6 +78,8 @@ from django.utils import timezone
 
 from .models import ChangeLog, ChangeOp, SyncedModel
 
+TABLE = ChangeLog._meta.db_table  # the set-based INSERTs of PostgreSQL write it directly
+
 MAX_DEPTH = 3  # district → territories → customers, calls, …
 BATCH_SIZE = 2000
 _dependents: dict = {}
@@ -170,7 +172,7 @@ def record(model, ids, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO org_changelog (txid, model, object_id, op, scope_territory, "
+                f"INSERT INTO {TABLE} (txid, model, object_id, op, scope_territory, "  # noqa: S608
                 "scope_district, scope_region, scope_user, created_at) "
                 "SELECT pg_current_xact_id()::text::bigint, %s, t.id, %s, %s::uuid, %s::uuid, "
                 "%s::uuid, %s::bigint, %s "
@@ -217,7 +219,7 @@ def record_queryset(queryset, op: str = ChangeOp.UPSERT, place=NO_PLACE) -> int:
     sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
     # `sql` is the ORM's own SELECT (its values are in `params`).
     statement = (
-        "INSERT INTO org_changelog (txid, model, object_id, op, scope_territory, "  # noqa: S608
+        f"INSERT INTO {TABLE} (txid, model, object_id, op, scope_territory, "  # noqa: S608
         "scope_district, scope_region, scope_user, created_at) "
         "SELECT pg_current_xact_id()::text::bigint, %s, q.id, %s, %s::uuid, %s::uuid, "
         "%s::uuid, %s::bigint, %s "
