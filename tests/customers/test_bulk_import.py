@@ -410,3 +410,35 @@ def test_measures_and_unknown_territories_run_through_the_same_job(world):
     job = run(world.admin, upload(aligned), "alignments")
     assert [(r, c) for r, c, _m in errors(job)] == [(2, "territory")]
     assert "NO-SUCH" in job.errors[0]["message"]
+
+
+def test_with_redis_down_a_large_import_is_queued_then_run_when_the_broker_is_back(
+    world, api, settings, redis_at, django_capture_on_commit_callbacks
+):
+    from core import outbox
+    from core.models import OutboxTask
+    from customers.services.bulk_import import import_run
+    from tests.redis_down import DOWN, broker_back_url, drain
+
+    redis_at(DOWN)
+    settings.IMPORT_INLINE_KB = 0  # every file goes to a worker
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api(world.admin).post(
+            "/api/v1/imports/",
+            {"file": upload(INSTITUTIONS), "kind": "institutions", "dry_run": "false"},
+            format="multipart",
+        )
+
+    assert answer.status_code == 202  # the answer does not wait for the broker
+    job = Import.objects.get(pk=answer.json()["job"])
+    assert job.status == "queued"
+    assert OutboxTask.objects.filter(sent_at__isnull=True, args=[str(job.pk)]).count() == 1
+
+    redis_at.broker(broker_back_url(redis_at.tmp_path))
+    outbox.sweep()
+    sent = drain(redis_at.queue)
+    assert [(task, args) for task, args, _kwargs in sent] == [
+        ("customers.tasks.run_import", [str(job.pk)])
+    ]
+    assert import_run(job_id=job.pk).status == "done"  # what the worker does with it
+    assert Institution.objects.filter(external_id__in=["OK-1", "OK-2"]).count() == 2
