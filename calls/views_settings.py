@@ -243,8 +243,10 @@ def call_settings(request):
             return redirect("calls:settings")
     return render(
         request,
-        "calls/settings/call_settings.html",
+        "settings_form.html",
         {
+            "title": _("Call settings"),
+            "heading": _("Rules of call logging"),
             "form": form,
             "changes": changes(
                 CallSettings.history.all(),

@@ -256,7 +256,12 @@ def compliance_settings(request):
             return HttpResponseRedirect(reverse("compliance_settings"))
     return render(
         request,
-        "org/compliance_settings.html",
-        {"form": form, "changes": changes(ComplianceSettings.history.all())},
+        "settings_form.html",
+        {
+            "title": _("Compliance"),
+            "heading": _("China's rules for reps and consent"),
+            "form": form,
+            "changes": changes(ComplianceSettings.history.all()),
+        },
         status=400 if request.method == "POST" else 200,
     )
