@@ -38,6 +38,7 @@ router.register(
     "reclassifications", customers_api.ReclassificationViewSet, basename="reclassification"
 )
 router.register("overrides", customers_api.OverrideViewSet, basename="override")
+router.register("change-requests", customers_api.ChangeRequestViewSet, basename="change-request")
 router.register("calls", calls_api.CallViewSet, basename="call")
 router.register("requirements", reports_api.RequirementViewSet, basename="requirement")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import sync
-from core.api import HistoryMixin
+from core.api import IF_MATCH, HistoryMixin, VersionedMixin
 from core.exports import json_download
 from core.ids import uuid_or_404
 from org.api import SYNCED, IsAdmin, ScopedPrimaryKeyRelatedField, ScopedViewSet
@@ -27,6 +27,8 @@ from org.models import Product, Role, Territory
 from . import selectors, services
 from .models import (
     Alignment,
+    ChangeRequest,
+    ChangeRequestStatus,
     ClassOverride,
     ClassSource,
     Customer,
@@ -581,6 +583,154 @@ class CustomerViewSet(HistoryMixin, ScopedViewSet):
             by=request.user, customer=customer, reason=form.validated_data["reason"]
         )
         return Response(ErasureSerializer(erasure).data)
+
+
+# Change requests of a verified customer's identity fields (services.stewardship).
+
+
+class ChangeLineSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text=_("name, institution, department, kind or role_group"))
+    label = serializers.CharField(help_text=_("The field's name in the user's language."))
+    before = serializers.CharField(
+        allow_null=True, help_text=_("The value when the rep asked (references by id).")
+    )
+    after = serializers.CharField(allow_null=True, help_text=_("The value the rep asks for."))
+    before_display = serializers.CharField(help_text=_("The value before, as a person reads it."))
+    after_display = serializers.CharField(help_text=_("The value after, as a person reads it."))
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    changes = serializers.SerializerMethodField(help_text=_("Before → after, per field."))
+
+    class Meta:
+        model = ChangeRequest
+        fields = (
+            "id",
+            "version",
+            "customer",
+            "customer_name",
+            "status",
+            "requested_by",
+            "requested_at",
+            "changes",
+            "decided_by",
+            "decided_at",
+            "reason",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(ChangeLineSerializer(many=True))
+    def get_changes(self, change):
+        if not hasattr(change, "lines"):
+            selectors.change_request_lines([change])
+        return [
+            {
+                "field": line["name"],
+                "label": str(line["field"]),
+                "before": change.before.get(line["name"]),
+                "after": change.changes.get(line["name"]),
+                "before_display": str(line["before"]),
+                "after_display": str(line["after"]),
+            }
+            for line in change.lines
+        ]
+
+
+class ChangeRequestReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300, help_text=_("Why the change is refused (the rep reads it).")
+    )
+
+
+class ChangeRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=ChangeRequestStatus.choices,
+        help_text=_("Without it: an admin's list shows the open requests, a rep's all theirs."),
+    )
+    customer = django_filters.UUIDFilter()
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["status", "customer"]
+
+
+class ChangeRequestViewSet(VersionedMixin, viewsets.ReadOnlyModelViewSet):
+    """Changes reps and DMs asked for to a verified customer's identity fields (name,
+    institution, department, kind), waiting for the data steward. Admins see every request
+    (the list: the open ones unless `status` says otherwise) and accept or reject them; a rep or
+    DM sees the ones they asked, of customers in their scope. `If-Match` on a decision: the
+    request's `version`, which grows each time the rep adds to it (412 when stale)."""
+
+    model = ChangeRequest
+    serializer_class = ChangeRequestSerializer
+    filterset_class = ChangeRequestFilter
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema
+            return ChangeRequest.objects.none()
+        found = ChangeRequest.objects.for_user(self.request.user).select_related("customer")
+        if (
+            self.action == "list"
+            and self.request.user.is_admin
+            and "status" not in self.request.query_params
+        ):
+            found = found.open()
+        return found
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return selectors.change_request_lines(page) if page is not None else page
+
+    def _to_decide(self):
+        """The request (out of scope: 404); 403 for anyone but a steward."""
+        change = self.get_object()
+        if not services.can_steward(self.request.user):
+            raise exceptions.PermissionDenied(_("Only admins may do this."))
+        return change
+
+    def _answer(self, change):
+        return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses=ChangeRequestSerializer,
+        parameters=[IF_MATCH],
+        description=_(
+            "Admins: apply the change to the customer. 409 when the request was decided or "
+            "the customer merged or rejected meanwhile; 400 when the change is no longer valid."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        change = self._to_decide()
+        services.change_request_accept(
+            by=request.user, request=change, expected_version=self.expected_version()
+        )
+        return self._answer(change)
+
+    @extend_schema(
+        request=ChangeRequestReasonSerializer,
+        responses=ChangeRequestSerializer,
+        parameters=[IF_MATCH],
+        description=_(
+            "Admins: refuse the change, with a reason the rep reads. 409 when the request was "
+            "decided or the customer merged or rejected meanwhile."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        change = self._to_decide()
+        form = ChangeRequestReasonSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.change_request_reject(
+            by=request.user,
+            request=change,
+            reason=form.validated_data["reason"],
+            expected_version=self.expected_version(),
+        )
+        return self._answer(change)
 
 
 class AlignmentViewSet(HistoryMixin, ScopedViewSet):

@@ -528,6 +528,15 @@ class ChangeRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=ChangeRequestStatus.OPEN)
 
+    def for_user(self, user):
+        """An admin (the data steward) sees every request; anyone else the ones they asked, of
+        customers in their scope."""
+        if user.is_admin:
+            return self
+        return self.filter(
+            requested_by=user, customer__in=Customer.objects.for_user(user).values("pk")
+        )
+
 
 class ChangeRequest(models.Model):
     """A rep's change of a verified customer's identity fields (IDENTITY_FIELDS), waiting for the
@@ -566,6 +575,8 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Grows each time the rep adds to the open request (API: ETag / If-Match of the request).
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = ChangeRequestQuerySet.as_manager()
 

@@ -726,7 +726,8 @@ def _attach_candidates(pending):
 
 
 def _attach_lines(requests):
-    """`request.lines`: [{"field": label, "before": text, "after": text}], references named."""
+    """`request.lines`: [{"name", "field": label, "before": text, "after": text}], references
+    named."""
     ids = {"institution": set(), "department": set()}
     for request in requests:
         for values in (request.before, request.changes):
@@ -746,6 +747,7 @@ def _attach_lines(requests):
     for request in requests:
         request.lines = [
             {
+                "name": name,
                 "field": Customer._meta.get_field(name).verbose_name,
                 "before": _shown(name, request.before.get(name), names),
                 "after": _shown(name, value, names),
@@ -763,6 +765,14 @@ def _shown(name, value, names):
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     return value
+
+
+def change_request_lines(requests):
+    """Attach `lines` (before → after per field, references named) to `requests`; one query
+    per kind of reference, whatever their number. Returns them."""
+    requests = list(requests)
+    _attach_lines(requests)
+    return requests
 
 
 def change_request_get(pk):

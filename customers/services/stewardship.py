@@ -358,6 +358,8 @@ def request_identity_change(*, by: User, customer: Customer, changes: dict) -> C
         if request.changes[name] == _value(customer, name):  # back to what it is: no change
             del request.changes[name]
             request.before.pop(name, None)
+    if request.pk:
+        request.version += 1  # a steward who read the request before is stale (API: 412)
     request.requested_by = by
     request.requested_at = timezone.now()
     if not request.changes:
@@ -376,11 +378,13 @@ def _lock_request(pk) -> ChangeRequest:
 
 
 @transaction.atomic
-def change_request_accept(*, by: User, request: ChangeRequest) -> Customer:
-    """Apply the requested identity change to the customer."""
+def change_request_accept(*, by: User, request: ChangeRequest, expected_version=None) -> Customer:
+    """Apply the requested identity change to the customer. `expected_version`: the request's
+    version the steward read (a rep who added to it meanwhile makes it `Stale`)."""
     _check_steward(by)
     customer = _lock(request.customer_id)
     request = _lock_request(request.pk)
+    check_version(request, expected_version)
     kind_before = customer.kind
     for name, value in request.changes.items():
         if name in REFERENCES:
@@ -408,11 +412,14 @@ def change_request_accept(*, by: User, request: ChangeRequest) -> Customer:
 
 
 @transaction.atomic
-def change_request_reject(*, by: User, request: ChangeRequest, reason: str) -> ChangeRequest:
+def change_request_reject(
+    *, by: User, request: ChangeRequest, reason: str, expected_version=None
+) -> ChangeRequest:
     _check_steward(by)
     reason = _clean_reason(reason, required=True)
     _lock(request.customer_id)
     request = _lock_request(request.pk)
+    check_version(request, expected_version)
     request.status = ChangeRequestStatus.REJECTED
     request.decided_by, request.decided_at = by, timezone.now()
     request.reason = reason
