@@ -25,6 +25,7 @@ urlpatterns = [
         name="override_clear",
     ),
     path("steward/", steward.steward_queue, name="steward"),
+    path("steward/choices/", steward.steward_choices, name="steward_choices"),
     path("steward/<uuid:pk>/verify/", steward.steward_verify, name="steward_verify"),
     path("steward/<uuid:pk>/merge/", steward.steward_merge, name="steward_merge"),
     path("steward/<uuid:pk>/reject/", steward.steward_reject, name="steward_reject"),

@@ -6,15 +6,17 @@ message, never a 500."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.concurrency import Conflict
+from core.text import clean_search
 
 from .. import selectors, services
 from ..forms import StewardMergeForm, StewardReasonForm
-from ..models import Customer
+from ..models import SEARCH_MAX_LENGTH, Customer
 
 
 def _steward_only(request):
@@ -26,6 +28,38 @@ def _steward_only(request):
 def steward_queue(request):
     _steward_only(request)
     return render(request, "customers/steward_queue.html", selectors.steward_queue())
+
+
+@login_required
+def steward_choices(request):
+    """The merge picker's type-ahead (core.widgets.TypeaheadSelect's JSON shape, `{"results":
+    [{"id", "label"}]}`): any customer matching ?q= (the customers search), each labelled with
+    its institution and department so that two of one name are told apart."""
+    _steward_only(request)
+    q = clean_search(request.GET.get("q", ""))[:SEARCH_MAX_LENGTH].strip()
+    found = selectors.customer_search(request.user, q)
+    labels = [_choice_label(customer) for customer in found]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": str(customer.pk),
+                    "label": f"{label} · {str(customer.pk)[:8]}" if label in repeated else label,
+                }
+                for customer, label in zip(found, labels, strict=True)
+            ]
+        }
+    )
+
+
+def _choice_label(customer):
+    parts = [customer.name, customer.institution.display_name]
+    if customer.department_id:
+        parts.append(customer.department.display_name)
+    if customer.title:
+        parts.append(customer.title)
+    return " · ".join(parts)
 
 
 def _act(request, action, done):
@@ -76,7 +110,8 @@ def steward_merge(request, pk):
     def merge():
         if not form.is_valid():
             raise ValidationError(_("Choose the customer to merge into."))
-        into = Customer.objects.filter(pk=form.cleaned_data["into"]).first()
+        into = Customer.objects.for_user(request.user).filter(pk=form.cleaned_data["into"])
+        into = into.first()  # any customer (an erased one is nobody's)
         if into is None:
             raise ValidationError(_("Choose the customer to merge into."))
         return services.customer_merge(by=request.user, customer=customer, into=into)

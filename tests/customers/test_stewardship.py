@@ -335,3 +335,48 @@ def test_the_rep_sees_which_customers_wait_for_the_steward(world, login):
 
     assert listed.count("Pending verification") == 1  # 孙七, not 王建国
     assert "Pending verification" in shown and "you can log calls with them now" in shown
+
+
+def test_the_steward_merges_into_any_customer_found_by_the_type_ahead(world, login):
+    """The likely duplicates (same institution) are listed first; any other customer is found
+    by the search box (the customers search) and merged into, in Chinese."""
+    customer = pending(world)
+    world.admin.language = "zh-hans"
+    world.admin.save()
+    client = login(world.admin)
+    choices = reverse("customers:steward_choices")
+
+    page = client.get(QUEUE).content.decode()
+    found = client.get(choices, {"q": "李明"}).json()["results"]
+    by_pinyin = client.get(choices, {"q": "liming"}).json()["results"]
+    merged = client.post(
+        reverse("customers:steward_merge", args=[customer.pk]),
+        {"into": world.cy.pk},  # another institution's customer
+        follow=True,
+    ).content.decode()
+
+    assert page.index(f'value="{world.cx.pk}"') < page.index("合并到其他客户")
+    assert f'data-typeahead-select="{choices}"' in page and "js/typeahead_select.js" in page
+    assert found == [{"id": str(world.cy.pk), "label": "李明 · 华山医院 · 心内科 · 主任医师"}]
+    assert [row["id"] for row in by_pinyin] == [str(world.cy.pk)]
+    assert client.get(choices, {"q": ""}).json() == {"results": []}
+    assert "王建国 已合并到 李明。" in merged
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_the_merge_search_is_the_stewards_and_refuses_what_it_cannot_merge_into(world, login):
+    customer = pending(world)
+    choices = reverse("customers:steward_choices")
+    merge = reverse("customers:steward_merge", args=[customer.pk])
+
+    assert login(world.rep_x).get(choices, {"q": "王"}).status_code == 403
+    client = login(world.admin)
+    typed = client.post(merge, {"into": "李明 · 华山医院"}, follow=True).content.decode()
+    itself = client.post(merge, {"into": customer.pk}, follow=True).content.decode()
+    services.customer_erase(by=world.admin, customer=world.cy, reason="PIPL request 2026-11")
+    erased = client.post(merge, {"into": world.cy.pk}, follow=True).content.decode()
+
+    assert "Choose the customer to merge into." in typed
+    assert "Choose another customer to merge into." in itself
+    assert "Choose the customer to merge into." in erased
+    assert Customer.objects.get(pk=customer.pk).status == CustomerStatus.PENDING
