@@ -78,6 +78,16 @@ class CallFilter(django_filters.FilterSet):
         empty_label=_("All territories"),
         widget=TypeaheadSelect(reverse_lazy("desk:filter_choices", args=["territory"])),
     )
+    outside_visiting_days = django_filters.ChoiceFilter(
+        label=_("Visiting days"),
+        choices=[("true", _("Outside visiting days")), ("false", _("On visiting days"))],
+        empty_label=_("Any day"),
+        method="filter_outside_visiting_days",
+        help_text=_(
+            "true: the calls flagged as recorded on a day their institution does not admit "
+            "reps (the institution rule “flag”); false: the others."
+        ),
+    )
 
     class Meta:
         model = Call
@@ -91,7 +101,11 @@ class CallFilter(django_filters.FilterSet):
             "product",
             "is_pim",
             "territory",
+            "outside_visiting_days",
         ]
+
+    def filter_outside_visiting_days(self, queryset, name, value):
+        return queryset.filter(outside_visiting_days=value == "true")
 
     def filter_q(self, queryset, name, value):
         attendees = CallAttendee.objects.filter(call=OuterRef("pk"))
@@ -150,6 +164,7 @@ class DeskCallFilter(CallFilter):
             "klass",
             "institution",
             "is_pim",
+            "outside_visiting_days",
             "q",
             "customer",
         ]

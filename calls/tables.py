@@ -27,6 +27,15 @@ def _messages(call):
     ]
 
 
+def outside_visiting_days_badge():
+    """The badge of a call flagged as outside its institution's visiting days."""
+    return format_html(
+        '<span class="tag flag" title="{}">{}</span>',
+        _("Recorded on a day the institution does not admit rep visits."),
+        _("Outside visiting days"),
+    )
+
+
 def _feedback(call):
     return " / ".join(p.feedback for p in call.call_products.all() if p.feedback)
 
@@ -49,6 +58,10 @@ class CallTable(DeskTable):
         verbose_name=_("feedback"), accessor="pk", orderable=False, attrs={"td": {"class": "clip"}}
     )
     status = tables.Column(verbose_name=_("status"), order_by=("status", "date"))
+    # Shown as a badge in the status cell; a column of its own in the exports.
+    outside_visiting_days = tables.Column(
+        verbose_name=_("Outside visiting days"), visible=False, orderable=False
+    )
 
     class Meta(DeskTable.Meta):
         empty_text = _("No calls match these filters.")
@@ -117,7 +130,13 @@ class CallTable(DeskTable):
         return _feedback(record)
 
     def render_status(self, record):
-        return status_badge(record.status, record.get_status_display())
+        badge = status_badge(record.status, record.get_status_display())
+        if record.outside_visiting_days:
+            return format_html("{} {}", badge, outside_visiting_days_badge())
+        return badge
+
+    def value_outside_visiting_days(self, record):
+        return _("Yes") if record.outside_visiting_days else ""
 
     def value_status(self, record):
         return record.get_status_display()
