@@ -14,8 +14,10 @@ notifications mentioning them). Each registers, in its `AppConfig.ready()`:
 `scrub_text` and `scrub_json` are the helpers the scrubbers share.
 """
 
-from django.db.models import F, Q, Value
-from django.db.models.functions import Replace
+import re
+
+from django.db import connections
+from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 
 _export_parts: dict = {}
@@ -68,36 +70,88 @@ MIN_NAME = 2
 
 
 def scrub_text(queryset, fields, pairs, *, synced=False) -> list:
-    """Replace each `old` of `pairs` by its `new` in the text `fields` of `queryset`'s rows
-    (set-based: one UPDATE per field and pair, on the rows that contain it). `synced`: the rows
-    are synced records — their version is raised and `updated_at` set, so clients read them
-    again. Returns the primary keys of the rows changed."""
+    """Replace each `old` of `pairs` by its `new` in the text `fields` of `queryset`'s rows, in
+    any case ("wang jianguo" and "WANG JIANGUO" as well as "Wang Jianguo"), set-based: one
+    UPDATE per field and pair on the rows that contain it (`_replace`). `synced`: the rows are
+    synced records — their version is raised and `updated_at` set, so clients read them again.
+    Returns the primary keys of the rows changed."""
     changed = []
     model = queryset.model
     for old, new in pairs:
         matching = Q()
         for field in fields:
-            matching |= Q(**{f"{field}__contains": old})
+            matching |= Q(**{f"{field}__icontains": old})
         pks = list(queryset.filter(matching).values_list("pk", flat=True))
         if not pks:
             continue
         for field in fields:
-            model._base_manager.filter(pk__in=pks, **{f"{field}__contains": old}).update(
-                **{field: Replace(F(field), Value(old), Value(new))}
+            _replace(
+                model._base_manager.db_manager(queryset.db).filter(
+                    pk__in=pks, **{f"{field}__icontains": old}
+                ),
+                field,
+                old,
+                new,
             )
         if synced:
-            model._base_manager.filter(pk__in=pks).update(
+            model._base_manager.db_manager(queryset.db).filter(pk__in=pks).update(
                 version=F("version") + 1, updated_at=timezone.now()
             )
         changed.extend(pks)
     return list(dict.fromkeys(changed))
 
 
+class _RegexpReplaceAll(Func):
+    """PostgreSQL's `regexp_replace(text, pattern, replacement, 'gi')`: every match, any case."""
+
+    function = "REGEXP_REPLACE"
+    arity = 4
+
+
+def _replace(rows, field, old, new):
+    """`old` → `new` in `field` of `rows`, whatever the case. SQL's REPLACE is case-sensitive on
+    every database: PostgreSQL replaces with a case-insensitive regular expression (`old`
+    escaped) in one UPDATE; SQLite, which has no regexp_replace, rewrites the matching rows'
+    text in Python (its LIKE folds ASCII only, so a non-ASCII name in another case is found
+    on PostgreSQL alone — Chinese names have no case)."""
+    if connections[rows.db].vendor == "postgresql":
+        rows.update(
+            **{
+                field: _RegexpReplaceAll(
+                    F(field),
+                    Value(_pg_pattern(old)),
+                    Value(new.replace("\\", "\\\\")),
+                    Value("gi"),
+                )
+            }
+        )
+        return
+    found = list(rows.only("pk", field))
+    for row in found:
+        setattr(row, field, _sub(getattr(row, field), old, new))
+    rows.model._base_manager.db_manager(rows.db).bulk_update(found, [field], batch_size=500)
+
+
+def _pg_pattern(old):
+    """`old` as a PostgreSQL regular expression matching itself: every character that is not
+    a letter, digit or CJK ideograph escaped (a backslash before such a character is a literal
+    in PostgreSQL's expressions)."""
+    return "".join(char if char.isalnum() else "\\" + char for char in old)
+
+
+def _sub(text, old, new):
+    """`text` with every `old`, in any case, replaced by `new`."""
+    if not text:
+        return text
+    return re.sub(re.escape(old), lambda _match: new, text, flags=re.IGNORECASE)
+
+
 def scrub_json(value, pairs):
-    """`value` (decoded JSON) with every `old` of `pairs` in its strings replaced by `new`."""
+    """`value` (decoded JSON) with every `old` of `pairs` in its strings, in any case,
+    replaced by `new`."""
     if isinstance(value, str):
         for old, new in pairs:
-            value = value.replace(old, new)
+            value = _sub(value, old, new)
         return value
     if isinstance(value, list):
         return [scrub_json(v, pairs) for v in value]

@@ -340,6 +340,68 @@ def test_another_person_of_the_same_name_keeps_their_mentions(person, api):
     assert Call.objects.get(pk=other_call.pk).notes == "王建国 recommended us"
 
 
+def test_the_english_name_in_any_case_is_scrubbed_on_either_database(person, api):
+    """Free text, history and JSON kept by the apps name the person as typed: "wang jianguo",
+    "WANG JIANGUO" — every case goes (SQL's REPLACE alone is case-sensitive)."""
+    call = make_call(
+        person.tx,
+        [person.cx],
+        products=[(person.px, [], "WANG JIANGUO wants samples")],
+        notes="met wang jianguo; Wang JianGuo (wAnG jIaNgUo) said: call Wang Jianguo's nurse",
+    )
+    call.notes += " — and wang jianguo again"
+    call.save()  # a second version in the history
+    Notification.objects.create(
+        user=person.rep_x, kind=Rule.MONTH_END, period="2026-12", message="Visit WANG Jianguo"
+    )
+    PlanVersion.objects.create(
+        plan=person.plan,
+        number=2,
+        snapshot={"targets": [{"objective": "invite wang jianguo to the PIM"}]},
+        approved_by=person.dm_x,
+        approved_at=timezone.now(),
+    )
+
+    assert _erase_api(api, person.admin, person.cx).status_code == 200
+
+    erased = Customer._base_manager.get(pk=person.cx.pk).name_en
+    notes = Call.objects.get(pk=call.pk).notes
+    assert notes == (
+        f"met {erased}; {erased} ({erased}) said: call {erased}'s nurse — and {erased} again"
+    )
+    assert CallProduct.objects.get(call=call).feedback == f"{erased} wants samples"
+    for rows in (
+        Call.history.filter(id=call.pk),
+        CallProduct.history.filter(call_id=call.pk),
+        Notification.objects.all(),
+        PlanVersion.objects.filter(plan=person.plan),
+    ):
+        dump = json.dumps(list(rows.values()), ensure_ascii=False, default=str).casefold()
+        assert "wang jianguo" not in dump, rows.model._meta.label
+    assert Notification.objects.get(period="2026-12").message == f"Visit {erased}"
+
+
+def test_the_scrub_escapes_what_the_name_holds(world):
+    """A name with characters that mean something to a pattern (".", "(", "+", "\\") is
+    replaced as written, and only where it is written."""
+    from customers.privacy import scrub_json, scrub_text
+
+    Notification.objects.create(
+        user=world.rep_x,
+        kind=Rule.MONTH_END,
+        period="2026-11",
+        message="see j.r. (o'neil)+ and J.R. (O'NEIL)+; not jxr (o'neil)+ nor \\1",
+    )
+    pairs = [("J.R. (O'Neil)+", "Erased customer 1A2B3C"), ("\\1", "x\\1&")]
+
+    scrub_text(Notification.objects.all(), ("message",), pairs, synced=True)
+
+    assert Notification.objects.get().message == (
+        "see Erased customer 1A2B3C and Erased customer 1A2B3C; not jxr (o'neil)+ nor x\\1&"
+    )
+    assert scrub_json({"a": ["j.r. (o'neil)+!"]}, pairs) == {"a": ["Erased customer 1A2B3C!"]}
+
+
 # The confirmation page.
 
 
