@@ -357,6 +357,7 @@ def test_the_steward_merges_into_any_customer_found_by_the_type_ahead(world, log
 
     assert page.index(f'value="{world.cx.pk}"') < page.index("合并到其他客户")
     assert f'data-typeahead-select="{choices}"' in page and "js/typeahead_select.js" in page
+    assert page.count(">合并</button>") == 1 and ">合并到搜索结果</button>" in page
     assert found == [{"id": str(world.cy.pk), "label": "李明 · 华山医院 · 心内科 · 主任医师"}]
     assert [row["id"] for row in by_pinyin] == [str(world.cy.pk)]
     assert client.get(choices, {"q": ""}).json() == {"results": []}
