@@ -8,6 +8,8 @@ import pytest
 from customers import services
 from customers.models import ChangeRequest, Customer
 from tests.concurrency import postgres_only, send_at_once
+from tests.factories import CustomerFactory
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/change-requests/"
@@ -48,6 +50,23 @@ def test_an_admin_lists_the_open_requests_with_before_and_after(world, api):
     assert [row["id"] for row in by_customer] == [other.pk]
     assert admin.get(URL, {"status": "nonsense"}).status_code == 400
     assert admin.get(URL, {"customer": "nonsense"}).status_code == 400
+
+
+def test_the_list_reads_a_fixed_number_of_queries(world, api):
+    admin = api(world.admin)
+    ask(world, department=None)
+    few = count_queries(admin, URL)
+    for i in range(5):
+        customer = CustomerFactory(
+            name=f"客户{i}", institution=world.hx, department=world.dx, territory=world.tx
+        )
+        ask(world, customer=customer, name=f"新名{i}", department=None)
+
+    assert count_queries(admin, URL) == few
+    assert len(admin.get(URL).json()["results"]) == 6
+    page = admin.get(URL, {"page_size": 2}).json()
+    assert len(page["results"]) == 2 and page["next"]
+    assert len(admin.get(page["next"]).json()["results"]) == 2
 
 
 def test_a_rep_sees_the_requests_they_asked_in_their_scope(world, api):
