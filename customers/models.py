@@ -156,7 +156,10 @@ class Institution(BilingualName, SyncedModel):
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
         ordering = ["name"]
-        indexes = [models.Index(fields=["city"])]
+        indexes = [
+            models.Index(fields=["city"]),
+            models.Index(fields=["name"], name="institution_name"),
+        ]
         constraints = [unique_external_id("institution")]
 
     def clean(self):
@@ -288,13 +291,23 @@ SEARCH_MAX_WORDS = 5
 
 
 def _word_matches(word):
+    # The institution and department match through `IN (SELECT id …)`, not a join: the
+    # condition stays on the customers' own row, so a page sorted by name walks the name index
+    # and stops after its rows, and a capped count stops at its cap (a single hanzi such as 王
+    # matches a tenth of the company).
     matches = (
         Q(name__icontains=word)
         | Q(name_en__icontains=word)
-        | Q(institution__name__icontains=word)
-        | Q(institution__name_en__icontains=word)
-        | Q(department__name__icontains=word)
-        | Q(department__name_en__icontains=word)
+        | Q(
+            institution__in=Institution.objects.filter(
+                Q(name__icontains=word) | Q(name_en__icontains=word)
+            ).values("pk")
+        )
+        | Q(
+            department__in=Department.objects.filter(
+                Q(name__icontains=word) | Q(name_en__icontains=word)
+            ).values("pk")
+        )
     )
     key = query_key(word)
     if key:  # the keys are lower case: `startswith` can use their index
@@ -450,7 +463,9 @@ class Customer(SyncedModel):
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         indexes = [
-            models.Index(fields=["kind"]),
+            # The desk table sorts by kind then name, and by institution name then name (the
+            # institution's name index): both walk an index and stop after a page.
+            models.Index(fields=["kind", "name"], name="customer_kind_name"),
             models.Index(fields=["is_kol"]),
             models.Index(fields=["name"]),
             models.Index(
