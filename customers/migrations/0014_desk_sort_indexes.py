@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0012_customer_consent_date_customer_consent_face_to_face_and_more"),
+        ("customers", "0013_change_request_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
