@@ -299,6 +299,10 @@ class Call(SyncedModel):
             models.Index(fields=["institution", "date"]),
             models.Index(fields=["date", "start_time"]),
             models.Index(*desk_order(), name="call_desk_order"),
+            # The desk table's PIM filter: a PIM is one call in fifty, so its first page walked
+            # the desk order over the other calls and its count read every call of the month
+            # (2M at 650,000 customers). A partial index of the PIMs in desk order serves both.
+            models.Index(*desk_order(), name="call_desk_order_pim", condition=Q(is_pim=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -154,6 +154,26 @@ def test_filters_narrow_the_table(cw, login):
     assert count(date_from=days(-1).isoformat()) == 1
 
 
+def test_the_search_matches_every_word_in_one_attendees_name_and_the_pim_filter(cw, login):
+    alone = make_call(cw.tx, [cw.cx])  # 王建国, Wang Jianguo
+    group = make_call(cw.tx, [cw.cx, cw.cx2], date=days(-1))  # and 陈芳, Chen Fang
+    meeting = make_call(cw.tx, [cw.cx2], is_pim=True, channel="meeting", date=days(-2))
+    client = login(cw.regional)
+
+    def found(**params):
+        return set(rows_of(client.get(URL, params)))
+
+    assert found(q="王") == found(q="wang") == found(q="JIANGUO") == {alone, group}
+    assert found(q="wang jianguo") == found(q="建国 Wang") == {alone, group}
+    assert found(q="Chen") == {group, meeting}
+    # Every word in the same attendee's name: Wang and Chen are two people.
+    assert found(q="Wang Chen") == set()
+    assert found(q="nobody") == set()
+    assert found(is_pim="true") == {meeting}
+    assert found(is_pim="false") == {alone, group}
+    assert found(is_pim="true", q="Chen") == {meeting}
+
+
 def test_the_export_holds_every_shown_row_sorted_and_filtered(cw, login):
     cw.cx.name = "=HYPERLINK(1)"
     cw.cx.name_en = ""
