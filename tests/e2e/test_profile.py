@@ -43,7 +43,8 @@ def test_the_profile_on_a_phone(page: Page, live_server, cw, language, texts):  
     make_call(
         cw.tx,
         [cw.cx],
-        date=today - datetime.timedelta(days=12),
+        # Earlier this month (both calls count in "2 / 4"), the same day on the 1st.
+        date=max(today - datetime.timedelta(days=12), today.replace(day=1)),
         products=[(cw.px, [cw.km2], "剂量方便，愿意尝试")],
         commitment_measurable="下周在 3 位合适的患者中试用",
         next_objective="带亚组分析数据",
