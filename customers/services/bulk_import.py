@@ -19,6 +19,7 @@ import csv
 import datetime
 import functools
 import io
+import operator
 import re
 import time
 import uuid
@@ -752,11 +753,10 @@ def _copy_text(value):
     return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value)
 
 
-def _copy(table, columns, rows):
-    """COPY `rows` (sequences of Python values, in `columns` order) into `table`."""
+def _copy(table, columns, lines):
+    """COPY `lines` (in COPY's text format, `columns` in order) into `table`."""
     buffer = io.StringIO()
-    convert = _copy_text
-    buffer.writelines("\t".join(map(convert, row)) + "\n" for row in rows)
+    buffer.writelines(lines)
     buffer.seek(0)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -778,33 +778,46 @@ def _insert_new(model, rows, now):
         return records
     if rows:
         fields = model._meta.concrete_fields
-        _copy(
-            model._meta.db_table,
-            [f.column for f in fields],
-            map(_row_values(model, now), rows),
-        )
+        _copy(model._meta.db_table, [f.column for f in fields], _copy_lines(fields, rows, now))
     return [values["id"] for values in rows]
 
 
-def _row_values(model, now):
-    """values → the row's values in the order of the model's concrete fields, as a save would
-    write them (the defaults of the fields the values leave out; a foreign key's id)."""
-    getters = []
-    for f in model._meta.concrete_fields:
-        default = None if f.has_default() and callable(f.default) else f.get_default()
+def _copy_lines(fields, rows, now):
+    """The COPY lines of new records from their values: the fields they leave out take their
+    defaults (converted once, not once a row), the timestamps `now`, as a save would write."""
+    plans = {}
+    for values in rows:
+        keys = tuple(values)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _copy_plan(fields, keys, now)
+        line, varying = plan
+        line = line.copy()
+        for position, get in varying:
+            line[position] = _copy_text(get(values))
+        yield "\t".join(line) + "\n"
+
+
+def _copy_plan(fields, keys, now):
+    """(the line with the fields `keys` leave out filled in, [(position, value getter)])."""
+    line, varying = [], []
+    for position, f in enumerate(fields):
+        line.append(None)
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            getters.append(lambda values: now)  # as their pre_save on a save
-        elif f.is_relation:
-            getters.append(
-                lambda values, f=f, d=default: (
-                    _comparable(values[f.name]) if f.name in values else values.get(f.attname, d)
-                )
-            )
+            line[position] = _copy_text(now)  # as their pre_save on a save
+        elif f.name in keys:
+            name = f.name
+            if f.is_relation:  # its record (or None)
+                varying.append((position, lambda values, n=name: _comparable(values[n])))
+            else:
+                varying.append((position, operator.itemgetter(name)))
+        elif f.attname in keys:
+            varying.append((position, operator.itemgetter(f.attname)))
         elif f.has_default() and callable(f.default):
-            getters.append(lambda values, f=f: values[f.name] if f.name in values else f.default())
+            varying.append((position, lambda values, default=f.default: default()))
         else:
-            getters.append(lambda values, f=f, d=default: values.get(f.name, d))
-    return lambda values: [get(values) for get in getters]
+            line[position] = _copy_text(f.get_default())
+    return line, varying
 
 
 def _history(model, new, changed, by):
