@@ -489,8 +489,11 @@ def _new_id():
 
 
 def _uuid(value):
+    value = str(value)
+    if len(value) < 32:  # every form of a UUID has its 32 hex digits (an external id: no UUID)
+        return None
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
         return None
 
@@ -979,11 +982,10 @@ class CustomerSheet(RecordSheet):
     def natural_matches(self, keys):
         names = {key[0] for key in keys}
         found = {}
-        for chunk in _chunks(names):
-            queryset = Customer.objects.select_related("institution", "department")
-            for record in queryset.filter(name__in=chunk):
-                key = (record.name, record.institution_id, record.department_id)
-                found.setdefault(key if "department" in self.index else key[:2], record)
+        queryset = Customer.objects.select_related("institution", "department")
+        for record in _bulk(queryset, "name", names):
+            key = (record.name, record.institution_id, record.department_id)
+            found.setdefault(key if "department" in self.index else key[:2], record)
         return found
 
     def validate(self, row, values):
