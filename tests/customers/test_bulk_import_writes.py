@@ -173,3 +173,29 @@ def test_the_apply_logs_changes_writes_history_and_search_keys(world):
     ]
     moved.refresh_from_db()
     assert (moved.territory.code, moved.version) == ("TX", 2)
+
+
+@pytest.mark.parametrize("model_name", ["alignment", "territory"])
+def test_log_written_logs_what_log_rows_logs(world, model_name):
+    """The import's `changelog.log_written` (rows named by id; on PostgreSQL one set-based
+    statement where it can, else the rows read back) logs the same entries as `log_rows`."""
+    from core import changelog
+
+    product = ProductFactory()
+    Measure.objects.create(
+        customer=world.cy, product=product, potential=Decimal(5), support=Decimal(2)
+    )
+    model = {"alignment": Alignment, "territory": Territory}[model_name]
+    rows = list(model.objects.all())
+    places = {row.pk: changelog.places_of(model, row) for row in rows}
+    moved = rows[0]
+    places[moved.pk] = [*places[moved.pk], changelog.place(territory=world.ty.pk)]
+
+    def logged(log):
+        ChangeLog.objects.all().delete()
+        log()
+        return entries()
+
+    expected = logged(lambda: changelog.log_rows(model, rows, "scope", places=places))
+    assert len(expected) > len(rows)
+    assert logged(lambda: changelog.log_written(model, list(places), "scope", places)) == expected
