@@ -7,8 +7,9 @@ Every save and delete of a `SyncedModel` writes one `ChangeLog` row (model label
 in the same transaction as the change (post_save / post_delete receivers, connected per synced
 model in `CoreConfig.ready()`; a write that rolls back takes its entry with it). Write paths that
 bypass signals (`bulk_create`, `QuerySet.update`) call `record()` / `record_queryset()` themselves,
-set-based (or `log_written()`, for rows and their dependents named by id: a bulk import). The entry does not copy the record: the sync reads the record as it is when it answers
-(so ten saves of one call send it once, in its latest state).
+set-based (or `log_written()`, for rows and their dependents named by id: a bulk import). The
+entry does not copy the record: the sync reads the record as it is when it answers (so ten saves
+of one call send it once, in its latest state).
 
 Scope changes
 -------------
