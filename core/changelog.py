@@ -7,8 +7,9 @@ Every save and delete of a `SyncedModel` writes one `ChangeLog` row (model label
 in the same transaction as the change (post_save / post_delete receivers, connected per synced
 model in `CoreConfig.ready()`; a write that rolls back takes its entry with it). Write paths that
 bypass signals (`bulk_create`, `QuerySet.update`) call `record()` / `record_queryset()` themselves,
-set-based. The entry does not copy the record: the sync reads the record as it is when it answers
-(so ten saves of one call send it once, in its latest state).
+set-based (or `log_written()`, for rows and their dependents named by id: a bulk import). The
+entry does not copy the record: the sync reads the record as it is when it answers (so ten saves
+of one call send it once, in its latest state).
 
 Scope changes
 -------------
@@ -69,6 +70,9 @@ final (only a test writes and syncs in one transaction: the sync endpoint writes
 On SQLite writes are serialized (`BEGIN IMMEDIATE`), ids are handed
 out in commit order, `txid` is 0 and the horizon is unbounded.
 """
+
+import functools
+import uuid
 
 from django.db import connections, router, transaction
 from django.db.models import Q
@@ -143,16 +147,21 @@ def place_of(model, row) -> tuple:
     a model registered with several)."""
     if model in _places and not isinstance(row, dict):
         return places_of(model, row)[0]
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, None)
-    if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
+    if _has_territory(model):
+        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, None)
         return place(territory=get("territory_id"))
     return NO_PLACE
+
+
+@functools.cache
+def _has_territory(model) -> bool:
+    return any(f.attname == "territory_id" for f in model._meta.concrete_fields)
 
 
 def place_fields(model) -> tuple:
     if model in _places:
         return ()  # registered: their place is their own (a territory) or `_moves_with`
-    if any(f.attname == "territory_id" for f in model._meta.concrete_fields):
+    if _has_territory(model):
         return ("territory_id",)
     return ()
 
@@ -286,6 +295,143 @@ def log_rows(model, rows, op: str = ChangeOp.UPSERT, places=None) -> None:
     for where, batch in by_place.items():
         record(model, [row.pk for row in batch], op, where)
         _log_dependents(model, batch, where)
+
+
+def log_written(model, ids, op: str = ChangeOp.UPSERT, places=None) -> None:
+    """`log_rows` for rows as they now are in the table, named by their ids (a bulk write that
+    built no instances): `places` {id: [place, ...]} as in `log_rows`, by default each row's.
+
+    On PostgreSQL, rows with places of their own log themselves and their dependents in one
+    statement: each dependents function is called once, with a stand-in row whose id and foreign
+    keys are placeholders; the querysets it returns are joined to every row (LATERAL) with the
+    placeholders replaced by the row's columns — what `log_rows` logs place by place, without
+    a query (nor a list of ids) per place. Where that cannot be done (a function reads another
+    field of the rows, or a dependent has dependents of its own), the rows are read back and
+    logged by `log_rows`."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return
+    if op == ChangeOp.UPSERT and model not in _dependents:
+        record(model, ids, op)
+        return
+    using = router.db_for_write(ChangeLog)
+    dependents = None
+    if _is_postgres(using) and places and all(places.get(pk) for pk in ids):
+        dependents = _set_based_dependents(model)
+    if dependents is None:
+        rows = model._base_manager.using(using).in_bulk(ids)
+        log_rows(model, [rows[pk] for pk in ids if pk in rows], op, places)
+        return
+    _log_set_based(model, ids, op, places, dependents, using)
+
+
+class _NotSetBased(Exception):
+    pass
+
+
+class _StandIn:
+    """Every row of a set-based `log_written` at once: its id and foreign keys (the fields a
+    dependents function filters on) are placeholder UUIDs, each standing for a column."""
+
+    def __init__(self, model):
+        self._columns = {}
+        for field in model._meta.concrete_fields:
+            target = field.target_field if field.is_relation else field
+            if target.get_internal_type() == "UUIDField":
+                self._columns[field.attname] = (uuid.uuid4(), field.column)
+        if model._meta.pk.attname in self._columns:
+            self._columns["pk"] = self._columns[model._meta.pk.attname]
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self._columns:
+            raise _NotSetBased(name)
+        return self._columns[name][0]
+
+    def columns(self):
+        return dict(self._columns.values())
+
+
+ROW_ALIAS = "_changelog_row"
+
+
+def _set_based_dependents(model):
+    """[(model label, SQL, params)] of the dependents' querysets over the stand-in row (its
+    placeholders as AsIs column references), or None where they cannot be built so."""
+    from psycopg2.extensions import AsIs
+
+    stand_in = _StandIn(model)
+    columns = stand_in.columns()
+    found = []
+    try:
+        for fn in _dependents.get(model, ()):
+            for queryset in fn([stand_in]):
+                if queryset.model in _dependents:
+                    return None
+                sql, params = (
+                    queryset.order_by().values_list("pk", flat=True).query.sql_with_params()
+                )
+                params = [
+                    AsIs(f'"{ROW_ALIAS}"."{columns[p]}"')
+                    if isinstance(p, uuid.UUID) and p in columns
+                    else p
+                    for p in params
+                ]
+                found.append((label(queryset.model), sql, params))
+    except _NotSetBased:
+        return None
+    return found
+
+
+def _log_set_based(model, ids, op, places, dependents, using):
+    numbers: dict = {}  # place → its number, in the order of `log_rows`' batches
+    row_ids, row_places = [], []
+    for pk in ids:
+        for where in dict.fromkeys(_as_place(p) for p in places.get(pk) or ()):
+            row_ids.append(str(pk))
+            row_places.append(numbers.setdefault(where, len(numbers)))
+    if not row_ids:
+        return
+    table = connections[using].ops.quote_name(model._meta.db_table)
+    row = f'"{ROW_ALIAS}"'
+    parts = ["SELECT r.place_n, 0 AS part, r.n, r.id AS object_id, %s AS model FROM _rows AS r"]
+    params = [label(model)]
+    for part, (name, sql, sql_params) in enumerate(dependents, start=1):
+        parts.append(
+            f"SELECT d.place_n, {part}, 0, d.id, %s FROM (SELECT DISTINCT r.place_n, q.id "  # noqa: S608
+            f"FROM _rows AS r JOIN {table} AS {row} ON {row}.{model._meta.pk.column} = r.id "
+            f"CROSS JOIN LATERAL ({sql}) AS q (id)) AS d"
+        )
+        params += [name, *sql_params]
+    # The table names are the models', the queries the ORM's.
+    statement = (
+        "WITH _places (place_n, territory, district, region, scope_user) AS ("  # noqa: S608
+        "SELECT t.n, t.territory, t.district, t.region, t.scope_user FROM unnest("
+        "%s::uuid[], %s::uuid[], %s::uuid[], %s::bigint[]) WITH ORDINALITY "
+        "AS t (territory, district, region, scope_user, n)), "
+        "_rows (id, place_n, n) AS (SELECT t.id, t.place_n, t.n FROM unnest(%s::uuid[], "
+        "%s::int[]) WITH ORDINALITY AS t (id, place_n, n)) "
+        f"INSERT INTO {TABLE} (txid, model, object_id, op, scope_territory, "
+        "scope_district, scope_region, scope_user, created_at) "
+        "SELECT pg_current_xact_id()::text::bigint, e.model, e.object_id, %s, p.territory, "
+        "p.district, p.region, p.scope_user, %s "
+        f"FROM ({' UNION ALL '.join(parts)}) AS e JOIN _places AS p ON p.place_n = e.place_n "
+        "ORDER BY e.place_n, e.part, e.n"
+    )
+    ordered = list(numbers)
+    columns = [[str(p[i]) if p[i] is not None else None for p in ordered] for i in range(3)]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                *columns,
+                [p[3] for p in ordered],
+                row_ids,
+                [n + 1 for n in row_places],  # WITH ORDINALITY counts from 1
+                str(op),
+                timezone.now(),
+                *params,
+            ],
+        )
 
 
 def _saving(sender, instance, raw=False, **kwargs):

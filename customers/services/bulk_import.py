@@ -19,6 +19,8 @@ import csv
 import datetime
 import functools
 import io
+import operator
+import os
 import re
 import time
 import uuid
@@ -48,6 +50,7 @@ from ..models import (
     RoleGroup,
     hospital_level_code,
 )
+from ..pinyin import search_keys
 from ..signals import alignment_changed
 from ..tasks import run_import
 from . import import_files
@@ -211,13 +214,7 @@ def _date(value):
     elif isinstance(value, datetime.date):
         day = value
     else:
-        day = None
-        for pattern in ("%Y-%m-%d", "%Y/%m/%d"):
-            try:
-                day = datetime.datetime.strptime(text(value), pattern).date()
-                break
-            except ValueError:
-                continue
+        day = _day(text(value))
         if day is None:
             raise CellError(_("Bad date “%(value)s”; write it as YYYY-MM-DD.") % {"value": value})
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -226,6 +223,17 @@ def _date(value):
             % {"value": day.isoformat(), "first": FIRST_YEAR, "last": LAST_YEAR}
         )
     return day
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(word):
+    """The day a date cell's text names, or None (a file repeats its dates: read each once)."""
+    for pattern in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            return datetime.datetime.strptime(word, pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _reference(value):
@@ -415,6 +423,7 @@ class Sheet:
                 ok = False
             else:
                 self.index[name], self.headers[name] = position, text(cell)
+        self.reading = [(n, p, self.kind.column(n)) for n, p in self.index.items()]
         for column in self.kind.columns:
             if self.header_requires and column.required and column.name not in self.index:
                 self.result.error(
@@ -439,10 +448,10 @@ class Sheet:
 
     def parse(self, number, cells):
         values, raw, ok = {}, {}, True
-        for name, position in self.index.items():
-            cell = cells[position] if position < len(cells) else None
+        width = len(cells)
+        for name, position, column in self.reading:
+            cell = cells[position] if position < width else None
             raw[name] = text(cell)
-            column = self.kind.column(name)
             try:
                 value = column.parse(cell)
             except CellError as error:
@@ -466,9 +475,25 @@ class Sheet:
         raise NotImplementedError
 
 
+_random_ids = []
+os.register_at_fork(after_in_child=_random_ids.clear)  # a forked worker reads its own
+
+
+def _new_id():
+    """A new record's id: uuid4, its random bytes read 1,024 ids at a time (not a system call
+    an id)."""
+    if not _random_ids:
+        data = os.urandom(16 * 1024)
+        _random_ids.extend(data[i : i + 16] for i in range(0, len(data), 16))
+    return uuid.UUID(bytes=_random_ids.pop(), version=4)
+
+
 def _uuid(value):
+    value = str(value)
+    if len(value) < 32:  # every form of a UUID has its 32 hex digits (an external id: no UUID)
+        return None
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
         return None
 
@@ -481,7 +506,19 @@ def _chunks(values, size=None):
 
 
 def _bulk(queryset, field_name, values):
-    """The rows of `queryset` whose `field_name` is one of `values`, read in chunks."""
+    """The rows of `queryset` whose `field_name` is one of `values`, read in chunks (on
+    PostgreSQL in one query, the values as one array: not a parameter each)."""
+    if connection.vendor == "postgresql":
+        values = [v for v in values if v is not None]
+        if not values:
+            return []
+        meta = queryset.model._meta
+        field = meta.pk if field_name == "pk" else meta.get_field(field_name)
+        column = (
+            f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(field.column)}"
+        )
+        # The column is the model's, quoted; the values a parameter.
+        return list(queryset.extra(where=[f"{column} = ANY(%s)"], params=[values]))  # noqa: S610
     found = []
     for chunk in _chunks(values):
         found.extend(queryset.filter(**{f"{field_name}__in": chunk}))
@@ -657,9 +694,8 @@ class RecordSheet(Sheet):
 
     def outcome(self, row, values):
         label = str(values.get("name") or values.get("external_id") or "")
-        if row.match is None:
-            record = self.kind.model(**values)
-            self.new.append(record)
+        if row.match is None:  # written from its values (no model instance: `_insert_new`)
+            self.new.append({"id": _new_id(), **values})
             self.result.created += 1
             self.result.outcome(self.title, row.number, "created", label)
             return
@@ -684,10 +720,9 @@ class RecordSheet(Sheet):
     def write(self):
         model = self.kind.model
         now = timezone.now()
-        for record in self.new:
-            record.id = record.id or uuid.uuid4()
-            self.prepare(record)
-        _insert(model, self.new)
+        for values in self.new:
+            self.prepare_new(values)
+        new = _insert_new(model, self.new, now)
         fields = sorted(self.changed_fields)
         for record in self.changed:
             record.version += 1
@@ -699,12 +734,17 @@ class RecordSheet(Sheet):
                 [*fields, *self.extra_fields(fields), "version", "updated_at"],
                 batch_size=1000,
             )
-        records = [*self.new, *self.changed]
-        changelog.log_rows(model, records, ChangeOp.UPSERT)
-        _history(model, self.new, self.changed, self.by)
+        if connection.vendor == "postgresql":
+            changelog.log_written(model, [*new, *(r.pk for r in self.changed)], ChangeOp.UPSERT)
+        else:
+            changelog.log_rows(model, [*new, *self.changed], ChangeOp.UPSERT)
+        _history(model, new, self.changed, self.by)
+
+    def prepare_new(self, values):
+        """Complete a new record's values before it is written."""
 
     def prepare(self, record):
-        pass
+        """Complete a changed record before it is written."""
 
     def extra_fields(self, fields):
         return []
@@ -742,11 +782,10 @@ def _copy_text(value):
     return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value)
 
 
-def _copy(table, columns, rows):
-    """COPY `rows` (sequences of Python values, in `columns` order) into `table`."""
+def _copy(table, columns, lines):
+    """COPY `lines` (in COPY's text format, `columns` in order) into `table`."""
     buffer = io.StringIO()
-    convert = _copy_text
-    buffer.writelines("\t".join(map(convert, row)) + "\n" for row in rows)
+    buffer.writelines(lines)
     buffer.seek(0)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -755,20 +794,59 @@ def _copy(table, columns, rows):
         )
 
 
-def _insert(model, records):
-    """Insert new records: COPY on PostgreSQL (the fastest set-based write), bulk_create
-    elsewhere. Every field's pre_save runs (timestamps), as in a save."""
-    if not records:
-        return
+def _insert_new(model, rows, now):
+    """Insert new records given by their values ({field name or attname: value}, a foreign key
+    as its record or its id; an "id" each), the other fields taking their defaults and the
+    timestamps `now`: on PostgreSQL by COPY of the values as they are (no model instance, the
+    fastest set-based write); elsewhere as instances by bulk_create. Returns the ids
+    (PostgreSQL) or the instances written."""
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(records, batch_size=1000)
-        return
-    fields = model._meta.concrete_fields
-    _copy(
-        model._meta.db_table,
-        [f.column for f in fields],
-        ([f.pre_save(record, True) for f in fields] for record in records),
-    )
+        records = [model(**values) for values in rows]
+        if records:
+            model.objects.bulk_create(records, batch_size=1000)
+        return records
+    if rows:
+        fields = model._meta.concrete_fields
+        _copy(model._meta.db_table, [f.column for f in fields], _copy_lines(fields, rows, now))
+    return [values["id"] for values in rows]
+
+
+def _copy_lines(fields, rows, now):
+    """The COPY lines of new records from their values: the fields they leave out take their
+    defaults (converted once, not once a row), the timestamps `now`, as a save would write."""
+    plans = {}
+    for values in rows:
+        keys = tuple(values)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _copy_plan(fields, keys, now)
+        line, varying = plan
+        line = line.copy()
+        for position, get in varying:
+            line[position] = _copy_text(get(values))
+        yield "\t".join(line) + "\n"
+
+
+def _copy_plan(fields, keys, now):
+    """(the line with the fields `keys` leave out filled in, [(position, value getter)])."""
+    line, varying = [], []
+    for position, f in enumerate(fields):
+        line.append(None)
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            line[position] = _copy_text(now)  # as their pre_save on a save
+        elif f.name in keys:
+            name = f.name
+            if f.is_relation:  # its record (or None)
+                varying.append((position, lambda values, n=name: _comparable(values[n])))
+            else:
+                varying.append((position, operator.itemgetter(name)))
+        elif f.attname in keys:
+            varying.append((position, operator.itemgetter(f.attname)))
+        elif f.has_default() and callable(f.default):
+            varying.append((position, lambda values, default=f.default: default()))
+        else:
+            line[position] = _copy_text(f.get_default())
+    return line, varying
 
 
 def _history(model, new, changed, by):
@@ -821,8 +899,18 @@ def _copy_history(model, records, history_type, by):
         f"SELECT {', '.join(selected)} FROM {table(model._meta.db_table)} AS t "
         "WHERE t.id = ANY(%s::uuid[])"
     )
+    ids = [str(getattr(record, "pk", record)) for record in records]  # records or their ids
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, [str(record.pk) for record in records]])
+        cursor.execute(statement, [*params, ids])
+
+
+class _CustomerRef:
+    """An alignment's customer as the import needs it (no model instance: 100,000 of them)."""
+
+    __slots__ = ("external_id", "name", "pk")
+
+    def __init__(self, pk, name, external_id):
+        self.pk, self.name, self.external_id = pk, name, external_id
 
 
 def _resolve(model, refs):
@@ -833,15 +921,20 @@ def _resolve(model, refs):
     if model is Department:
         queryset = queryset.only("id", "institution_id", "name", "external_id")
     elif model is Customer:  # an alignment's customer: its id and name (for the outcome)
-        queryset = queryset.only("id", "name", "external_id")
-    for record in _bulk(queryset, "pk", set(ids.values()) - {None}):
+        queryset = Customer.objects.values_list("id", "name", "external_id")
+
+    def read(field_name, values):
+        records = _bulk(queryset, field_name, values)
+        return [_CustomerRef(*r) for r in records] if model is Customer else records
+
+    for record in read("pk", set(ids.values()) - {None}):
         found[str(record.pk)] = record
     by_pk = {str(pk): ref for ref, pk in ids.items() if pk}
     result = {by_pk[key]: record for key, record in found.items() if key in by_pk}
     rest = {ref for ref in refs if ref not in result}
     other = "code" if model is Territory else "external_id"
     if rest:
-        for record in _bulk(queryset, other, rest):
+        for record in read(other, rest):
             result[getattr(record, other)] = record
     return result
 
@@ -889,11 +982,10 @@ class CustomerSheet(RecordSheet):
     def natural_matches(self, keys):
         names = {key[0] for key in keys}
         found = {}
-        for chunk in _chunks(names):
-            queryset = Customer.objects.select_related("institution", "department")
-            for record in queryset.filter(name__in=chunk):
-                key = (record.name, record.institution_id, record.department_id)
-                found.setdefault(key if "department" in self.index else key[:2], record)
+        queryset = Customer.objects.select_related("institution", "department")
+        for record in _bulk(queryset, "name", names):
+            key = (record.name, record.institution_id, record.department_id)
+            found.setdefault(key if "department" in self.index else key[:2], record)
         return found
 
     def validate(self, row, values):
@@ -910,11 +1002,20 @@ class CustomerSheet(RecordSheet):
             problems.append(("department", _("This department belongs to another institution.")))
         return problems
 
+    def prepare_new(self, values):
+        values["name_pinyin"], values["name_initials"] = _search_keys(values.get("name"))
+
     def prepare(self, record):
-        record.set_search_keys()
+        record.name_pinyin, record.name_initials = _search_keys(record.name)
 
     def extra_fields(self, fields):
         return ["name_pinyin", "name_initials"] if "name" in fields else []
+
+
+@functools.lru_cache(maxsize=65536)
+def _search_keys(name):
+    """A customer's search keys (Customer.set_search_keys), once per name."""
+    return search_keys(name)
 
 
 class AlignmentSheet(Sheet):
@@ -1050,8 +1151,16 @@ class AlignmentSheet(Sheet):
                 "valid_from": start,
                 "valid_to": end,
             }
-            if match is None:
-                self.new.append(Alignment(id=uuid.uuid4(), **values))
+            if match is None:  # written from its values (`_insert_new`)
+                self.new.append(
+                    {
+                        "id": _new_id(),
+                        "customer_id": customer.pk,
+                        "territory_id": territory.pk,
+                        "valid_from": start,
+                        "valid_to": end,
+                    }
+                )
                 self.result.created += 1
                 self.result.outcome(self.title, row.number, "created", label)
                 continue
@@ -1061,8 +1170,8 @@ class AlignmentSheet(Sheet):
                 self.result.outcome(self.title, row.number, "unchanged", label)
                 continue
             self.places[match.pk] = changelog.places_of(Alignment, match)
-            for name in changes:
-                setattr(match, name, values[name])
+            for name in changes:  # a foreign key by its id (the customer is a _CustomerRef)
+                setattr(match, match._meta.get_field(name).attname, _comparable(values[name]))
             self.changed.append(match)
             self.changed_fields.update(changes)
             self.result.changed += 1
@@ -1072,7 +1181,7 @@ class AlignmentSheet(Sheet):
 
     def write(self):
         now = timezone.now()
-        _insert(Alignment, self.new)
+        new = _insert_new(Alignment, self.new, now)
         for record in self.changed:
             record.version += 1
             record.updated_at = now
@@ -1082,18 +1191,22 @@ class AlignmentSheet(Sheet):
                 [*sorted(self.changed_fields), "version", "updated_at"],
                 batch_size=1000,
             )
-        records = [*self.new, *self.changed]
-        places = {
-            r.pk: list(
+        # Where each row is now (and was, if it moved): its own change log, and its customer's.
+        of_territory = {
+            t: changelog.places_of(Alignment, {"territory_id": t})
+            for t in {values["territory_id"] for values in self.new}
+        }
+        places = {values["id"]: of_territory[values["territory_id"]] for values in self.new}
+        for r in self.changed:
+            places[r.pk] = list(
                 dict.fromkeys([*self.places.get(r.pk, []), *changelog.places_of(Alignment, r)])
             )
-            for r in records
-        }
-        changelog.log_rows(Alignment, records, ChangeOp.SCOPE, places=places)
-        _history(Alignment, self.new, self.changed, self.by)
-        territories = {r.territory_id for r in records} | {
-            p[0] for ps in self.places.values() for p in ps if p and p[0]
-        }
+        if connection.vendor == "postgresql":
+            changelog.log_written(Alignment, list(places), ChangeOp.SCOPE, places=places)
+        else:
+            changelog.log_rows(Alignment, [*new, *self.changed], ChangeOp.SCOPE, places=places)
+        _history(Alignment, new, self.changed, self.by)
+        territories = {p[0] for ps in places.values() for p in ps if p and p[0]}
         if territories:
             events.send_on_commit(
                 alignment_changed,

@@ -51,7 +51,8 @@ def read_sheets(data: bytes, *, first_only=False):
         raise invalid(_("Old Excel files (.xls) are not read: save the file as XLSX or CSV."))
     else:
         sheets = [(None, _csv_rows(data))]
-    tables = [(title, _table(rows)) for title, rows in sheets]
+    # A CSV's cells are all text: a row is blank when its text joined is.
+    tables = [(title, _table(rows, text_only=title is None)) for title, rows in sheets]
     tables = [(title, table) for title, table in tables if table]
     if not tables:
         raise invalid(_("The file is empty."))
@@ -63,10 +64,10 @@ def read_table(file):
     return read_sheets(read_data(file), first_only=True)[0][1]
 
 
-def _table(rows):
+def _table(rows, text_only=False):
     table = []
     for number, cells in rows:
-        if all(blank(cell) for cell in cells):
+        if (not "".join(cells).strip()) if text_only else all(blank(cell) for cell in cells):
             continue
         if len(table) > MAX_ROWS:  # the header plus MAX_ROWS rows
             raise invalid(

@@ -141,6 +141,26 @@ def copy_baseline(territories):
     return seconds
 
 
+def profile():
+    """Start profiling (`BENCH_PROFILE=<kind>`): pyinstrument (wall time, database included) if
+    installed, else cProfile; returns the function that stops and prints it."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        return lambda: (
+            profiler.disable(),
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40),
+        )
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return lambda: (profiler.stop(), print(profiler.output_text(color=False)))
+
+
 def test_import_100k_customers_with_institutions_and_alignments(settings, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the import benchmark needs PostgreSQL (set DATABASE_URL=postgres://…)")
@@ -166,17 +186,11 @@ def test_import_100k_customers_with_institutions_and_alignments(settings, monkey
         assert job.status == "done" and job.error_count == 0, job.errors[:5]
         assert (job.rows, job.created) == (rows, rows)
         started = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE") == kind:
-            import cProfile
-            import pstats
-
-            profile = cProfile.Profile()
-            profile.enable()
+        stop = profile() if os.environ.get("BENCH_PROFILE") == kind else None
         job = import_start(by=admin, file=io.BytesIO(content), kind=kind, dry_run=False)
         applied = time.perf_counter() - started
-        if os.environ.get("BENCH_PROFILE") == kind:
-            profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        if stop:
+            stop()
         assert job.status == "done" and job.created == rows, job.errors[:5]
         dry_total, apply_total = dry_total + dry, apply_total + applied
         print(f"  {kind:<13} {rows:>8,} rows: dry run {dry:6.2f} s, apply {applied:6.2f} s")
