@@ -997,10 +997,11 @@ def adoption_drill(*, territories, period: Period, product, klass, stages):
     alignments on the period's first day whose latest stage recorded up to the period's end is
     one of `stages` ("" for none recorded), each annotated `stage`. One query."""
     start = period.start
+    territories = scope_ids(territories)
+    # The scope's customers first (as the targets drill): as an EXISTS per class history row,
+    # PostgreSQL read the company's class A rows of the product before narrowing to the region.
     aligned = Alignment.objects.in_force_on(start).filter(
-        customer=OuterRef("customer"),
-        territory__in=territories,
-        territory__team__products=OuterRef("product"),
+        territory__in=territories, territory__team__products=product
     )
     latest = (
         CallProduct.objects.filter(
@@ -1017,7 +1018,7 @@ def adoption_drill(*, territories, period: Period, product, klass, stages):
     )
     rows = (
         ClassHistory.objects.on(start)
-        .filter(Exists(aligned), klass=klass, product=product)
+        .filter(customer__in=aligned.values("customer"), klass=klass, product=product)
         .annotate(stage=Coalesce(Subquery(latest), Value("")))
         .filter(stage__in=list(stages))
         .select_related("customer__institution", "customer__department")
