@@ -734,6 +734,10 @@ def localized_str(obj):
     return str(obj)
 
 
+# A drill list shows this many rows a page (the count and the export hold every row).
+DRILL_PAGE_SIZE = 200
+
+
 @login_required
 def targets(request):
     """The customers behind one class figure of a territory's, district's or region's dashboard,
@@ -764,6 +768,7 @@ def targets(request):
     requirement = requirement or tables[None].get(klass)
     query = request.GET.copy()
     query.pop("show", None)
+    query.pop("page", None)
     return render(
         request,
         "reports/targets.html",
@@ -779,6 +784,9 @@ def targets(request):
             "show": show,
             "title": DRILL_TITLES[show],
             "customers": customers,
+            # A region's class is thousands of targets: a page at a time (the count above the
+            # list and the export hold them all).
+            "page": Paginator(customers, DRILL_PAGE_SIZE).get_page(request.GET.get("page")),
             "requirement": requirement,
             "shows": [(key, DRILL_TITLES[key]) for key in selectors.SCOPE_DRILLS],
             "query": query.urlencode(),
@@ -795,9 +803,6 @@ ACTIVITY_TITLES = {
     "one_to_one": _lazy("One-to-one calls"),
     "invitations": _lazy("Meeting invitations"),
 }
-
-
-DRILL_PAGE_SIZE = 200
 
 
 @login_required

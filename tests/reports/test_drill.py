@@ -410,3 +410,32 @@ def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(drill
     assert len(last.context["page"].object_list) == total - 2 * (last.context["page"].number - 1)
     export = client.get(f"{url}&page=2&format=csv")
     assert len(export.content.decode("utf-8-sig").strip().splitlines()) == 1 + total
+
+
+def test_a_long_targets_list_is_shown_a_page_at_a_time_and_exported_whole(drill, login):
+    from reports.views import dashboards
+
+    client = login(drill.dm_x)
+    url = f"/reports/targets/?district={drill.district_x.pk}&period={MARCH}&klass=A"
+    whole = client.get(url)
+    total = rows_of(whole)
+    assert total > 2
+    everyone = list(whole.context["customers"])
+    size = dashboards.DRILL_PAGE_SIZE
+    dashboards.DRILL_PAGE_SIZE = 2
+    try:
+        first = client.get(url)
+        second = client.get(f"{url}&page=2")
+    finally:
+        dashboards.DRILL_PAGE_SIZE = size
+    html = first.content.decode()
+    assert rows_of(first) == total  # the count is the whole list's
+    assert len(first.context["page"].object_list) == 2
+    assert 'class="pager"' in html and "klass=A&amp;page=2" in html  # the pager keeps the filters
+    assert (
+        "page=" not in html.split('class="rp-switch"')[1].split("</nav>")[0]
+    )  # a new list: page 1
+    assert list(first.context["page"].object_list) == everyone[:2]
+    assert list(second.context["page"].object_list) == everyone[2:4]
+    export = client.get(f"{url}&page=2&format=csv")
+    assert len(export.content.decode("utf-8-sig").strip().splitlines()) == 1 + total
