@@ -99,6 +99,8 @@ def test_this_months_calls_against_the_class_requirement(pf, login):
 
 
 def test_the_class_of_the_month_is_the_class_on_its_first_day(pf, login):
+    if pf.today.day == 1:  # today is the first day: no class can change after it yet
+        pytest.skip("needs a day of the month after its first")
     # cx became D today: this month is still judged as A (4 calls required).
     ClassHistory.objects.filter(customer=pf.cx).update(valid_to=pf.today - datetime.timedelta(1))
     ClassHistory.objects.create(
