@@ -6,6 +6,7 @@ reading as a surname when that differs (曾 zeng, 单 shan, 解 xie, 仇 qiu ...
 as they say it. Latin letters and digits are kept (lower case); anything else is dropped.
 """
 
+import functools
 import re
 
 from pypinyin import Style, lazy_pinyin
@@ -48,8 +49,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 MAX_KEY = 600  # 100 characters of name × the longest syllable (6 letters)
 
 
+@functools.lru_cache(maxsize=65536)
 def search_keys(name: str) -> tuple[str, str]:
-    """(full pinyin, initials) of `name`, lower case, without tones, spaces or punctuation."""
+    """(full pinyin, initials) of `name`, lower case, without tones, spaces or punctuation.
+    Cached by name: an import computes the keys of 100,000 names, many of them alike."""
     name = (name or "").strip()
     if not name:
         return "", ""

@@ -1003,19 +1003,13 @@ class CustomerSheet(RecordSheet):
         return problems
 
     def prepare_new(self, values):
-        values["name_pinyin"], values["name_initials"] = _search_keys(values.get("name"))
+        values["name_pinyin"], values["name_initials"] = search_keys(values.get("name"))
 
     def prepare(self, record):
-        record.name_pinyin, record.name_initials = _search_keys(record.name)
+        record.name_pinyin, record.name_initials = search_keys(record.name)
 
     def extra_fields(self, fields):
         return ["name_pinyin", "name_initials"] if "name" in fields else []
-
-
-@functools.lru_cache(maxsize=65536)
-def _search_keys(name):
-    """A customer's search keys (Customer.set_search_keys), once per name."""
-    return search_keys(name)
 
 
 class AlignmentSheet(Sheet):
