@@ -388,7 +388,9 @@ def test_drill_query_counts_are_flat_in_the_rows(drill, login, path, extra):
     assert queries(client, path, query) == before
 
 
-def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(drill, login):
+def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(
+    drill, login, monkeypatch
+):
     from reports.views import dashboards
 
     client = login(drill.dm_x)
@@ -396,13 +398,9 @@ def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(drill
     whole = client.get(url)
     total = len(whole.context["rows"])
     assert total > 2
-    size = dashboards.DRILL_PAGE_SIZE
-    dashboards.DRILL_PAGE_SIZE = 2
-    try:
-        first = client.get(url)
-        last = client.get(f"{url}&page=999")
-    finally:
-        dashboards.DRILL_PAGE_SIZE = size
+    monkeypatch.setattr(dashboards, "DRILL_PAGE_SIZE", 2)
+    first = client.get(url)
+    last = client.get(f"{url}&page=999")
     html = first.content.decode()
     assert rows_of(first) == total  # the count is the whole list's
     assert html.count("<tr>") - 1 == 2  # the head and two rows
@@ -412,7 +410,9 @@ def test_a_long_activity_list_is_shown_a_page_at_a_time_and_exported_whole(drill
     assert len(export.content.decode("utf-8-sig").strip().splitlines()) == 1 + total
 
 
-def test_a_long_targets_list_is_shown_a_page_at_a_time_and_exported_whole(drill, login):
+def test_a_long_targets_list_is_shown_a_page_at_a_time_and_exported_whole(
+    drill, login, monkeypatch
+):
     from reports.views import dashboards
 
     client = login(drill.dm_x)
@@ -421,13 +421,9 @@ def test_a_long_targets_list_is_shown_a_page_at_a_time_and_exported_whole(drill,
     total = rows_of(whole)
     assert total > 2
     everyone = list(whole.context["customers"])
-    size = dashboards.DRILL_PAGE_SIZE
-    dashboards.DRILL_PAGE_SIZE = 2
-    try:
-        first = client.get(url)
-        second = client.get(f"{url}&page=2")
-    finally:
-        dashboards.DRILL_PAGE_SIZE = size
+    monkeypatch.setattr(dashboards, "DRILL_PAGE_SIZE", 2)
+    first = client.get(url)
+    second = client.get(f"{url}&page=2")
     html = first.content.decode()
     assert rows_of(first) == total  # the count is the whole list's
     assert len(first.context["page"].object_list) == 2
