@@ -2,10 +2,11 @@
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.search import text_contains
 from core.widgets import DateInput, TypeaheadSelect
 from customers.models import Customer, Institution, Klass
 from org.models import Product, Role, Territory, User
@@ -109,11 +110,11 @@ class CallFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         """Calls with an attendee whose name (Chinese or English) holds every word. The
-        matching customers are found first, in their own table (a trigram index serves the
-        words on PostgreSQL, calls migration 0011), then their attendances."""
+        matching customers are found first, in their own table (on PostgreSQL from indexes:
+        core.search.text_contains), then their attendances."""
         matching = Customer.objects.all()
         for word in value.split():
-            matching = matching.filter(Q(name__icontains=word) | Q(name_en__icontains=word))
+            matching = matching.filter(text_contains("name", word) | text_contains("name_en", word))
         attendees = CallAttendee.objects.filter(call=OuterRef("pk"), customer__in=matching)
         return queryset.filter(Exists(attendees))
 

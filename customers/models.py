@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.constraints import PostgresExclusionConstraint, RangeOperators, inclusive_period
 from core.history import HistoricalRecords
 from core.models import BatchJob, BilingualName, SyncedModel
+from core.search import one_of, text_contains
 from org.models import (
     ScopedQuerySet,
     Territory,
@@ -295,19 +296,14 @@ def _word_matches(word):
     # condition stays on the customers' own row, so a page sorted by name walks the name index
     # and stops after its rows, and a capped count stops at its cap (a single hanzi such as 王
     # matches a tenth of the company).
+    # On PostgreSQL every name is found through its index of characters (core.search), also
+    # for one hanzi; the institutions and departments as arrays (`= ANY(ARRAY(…))`), so that the
+    # customers' rows are found by a BitmapOr of indexes, not a scan of the company.
+    names = text_contains("name", word) | text_contains("name_en", word)
     matches = (
-        Q(name__icontains=word)
-        | Q(name_en__icontains=word)
-        | Q(
-            institution__in=Institution.objects.filter(
-                Q(name__icontains=word) | Q(name_en__icontains=word)
-            ).values("pk")
-        )
-        | Q(
-            department__in=Department.objects.filter(
-                Q(name__icontains=word) | Q(name_en__icontains=word)
-            ).values("pk")
-        )
+        names
+        | one_of("institution", Institution.objects.filter(names))
+        | one_of("department", Department.objects.filter(names))
     )
     key = query_key(word)
     if key:  # the keys are lower case: `startswith` can use their index

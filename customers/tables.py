@@ -2,12 +2,14 @@
 institution, kind), exported as shown (core.exports)."""
 
 import django_tables2 as tables
+from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.search import found_first
 from core.tables import CappedPaginator, DeskTable, klass_badge
-from core.text import localized
+from core.text import clean_search, localized
 
 
 class CustomerTable(DeskTable):
@@ -35,6 +37,16 @@ class CustomerTable(DeskTable):
 
     # "10,000+": an admin's class or search filter would count 600,000 customers' classes.
     paginator_class = CappedPaginator
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.searching = bool(request is not None and clean_search(request.GET.get("q")).strip())
+        super().__init__(*args, request=request, **kwargs)
+
+    def order_name(self, queryset, is_descending):
+        """By name; search results after they are found (core.search.found_first)."""
+        name = found_first("name") if self.searching else F("name")
+        order = name.desc() if is_descending else name.asc()
+        return queryset.order_by(order, "-pk" if is_descending else "pk"), True
 
     def render_name(self, record):
         name = localized(record.name, record.name_en)

@@ -37,10 +37,7 @@ def _customer_desk(request):
     customer_filter = CustomerFilter(
         request.GET, queryset=selectors.customer_desk(request.user), request=request
     )
-    rows = customer_filter.qs
-    if not request.GET.get("sort"):
-        rows = rows.order_by("name", "pk")
-    table = CustomerTable(rows, request=request)
+    table = CustomerTable(customer_filter.qs, request=request, order_by="name")
     if requested_format(request):
         return table_export(request, table, "customers", form=customer_filter.form)
     configure(request, table)

@@ -9,11 +9,13 @@ databases built once and kept, e.g.
     createdb bench_db && … seed_demo --scale 1000   # 652,000 customers, about 13 minutes
     .venv/bin/python tests/bench/desk_pages.py postgres://…/bench6k postgres://…/bench_db
 
-It prints, per page, the median of BENCH_REPEAT (default 3) requests after a warm-up (Django's
-test client, `force_login` as `admin`, DEBUG on as in the bench), the SQL time and the query
-count, for each database in turn, in one run.
+BENCH_PAGES (optional) keeps the pages whose name holds one of its comma-separated parts
+(`BENCH_PAGES="search,class"`). It prints, per page, the median of BENCH_REPEAT (default 3)
+requests after a warm-up (Django's test client, `force_login` as `admin`, DEBUG on as in the
+bench), the SQL time and the query count, for each database in turn, in one run.
 """
 
+import logging
 import os
 import statistics
 import subprocess
@@ -21,6 +23,7 @@ import sys
 import time
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+ONLY = [part for part in os.environ.get("BENCH_PAGES", "").split(",") if part]
 
 
 def pages(region, period):
@@ -60,12 +63,15 @@ def measure():
     from org.models import Region, User
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    logging.disable(logging.INFO)  # the access log of every request
     client = Client()
     client.force_login(User.objects.get(username="admin"))
     region = f"region={Region.objects.get(code='EAST').pk}"
     # The drills of the month of the latest completed call (the demo's data, whenever it runs).
     latest = Call.objects.filter(status="completed").order_by("-date").values("date")[0]["date"]
     for name, url in pages(region, f"period={latest:%Y-%m}").items():
+        if ONLY and not any(part in name for part in ONLY):
+            continue
         assert client.get(url, secure=True).status_code == 200, url
         times = []
         for _ in range(REPEAT):
