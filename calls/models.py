@@ -292,6 +292,8 @@ class Call(SyncedModel):
         verbose_name_plural = _("calls")
         ordering = ["-date", "-start_time", "-created_at"]
         indexes = [
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="call_created"),
             models.Index(fields=["territory", "status", "date"]),
             models.Index(fields=["territory", "date"]),
             models.Index(fields=["rep", "date"]),

@@ -158,6 +158,8 @@ class Institution(BilingualName, SyncedModel):
         verbose_name_plural = _("institutions")
         ordering = ["name"]
         indexes = [
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="institution_created"),
             models.Index(fields=["city"]),
             models.Index(fields=["name"], name="institution_name"),
         ]
@@ -215,6 +217,10 @@ class Department(BilingualName, SyncedModel):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["institution__name", "name"]
+        indexes = [
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="department_created"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="department_unique_name"),
             unique_external_id("department"),
@@ -459,6 +465,8 @@ class Customer(SyncedModel):
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         indexes = [
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="customer_created"),
             # The desk table sorts by kind then name, and by institution name then name (the
             # institution's name index): both walk an index and stop after a page.
             models.Index(fields=["kind", "name"], name="customer_kind_name"),
@@ -680,6 +688,8 @@ class Alignment(SyncedModel):
         verbose_name_plural = _("alignments")
         ordering = ["territory", "customer", "-valid_from"]
         indexes = [
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="alignment_created"),
             models.Index(fields=["territory", "valid_from"]),
             models.Index(fields=["customer", "valid_from"]),
         ]
@@ -803,7 +813,11 @@ class Measure(SyncedModel):
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
         ordering = ["customer", "product", "-valid_from"]
-        indexes = [models.Index(fields=["product", "customer", "valid_from"])]
+        indexes = [
+            models.Index(fields=["product", "customer", "valid_from"]),
+            # The API lists them in creation order (core.pagination): a page reads this index.
+            models.Index(fields=["created_at", "id"], name="measure_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "product", "valid_from"],

@@ -226,13 +226,13 @@ class UserViewSet(HistoryMixin, ScopedViewSet):
 
     model = User
     serializer_class = UserSerializer
-    pagination_class = None
 
     def get_permissions(self):
         return [permissions.IsAuthenticated(), IsAdmin()]
 
     def get_queryset(self):
-        return User.objects.order_by("username")
+        # Paged like every list (API.md), in the order of creation (the primary key).
+        return User.objects.all()
 
 
 class IsAdmin(permissions.BasePermission):
