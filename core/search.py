@@ -10,11 +10,10 @@ Customers migration 0015 makes both kinds of index for the names searched (custo
 institutions, departments). Elsewhere (SQLite) it is plain `icontains`.
 """
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.db import connection
-from django.db.models import BooleanField, CharField, F, Func, Q, Value
+from django.db.models import CharField, F, Func, Q, Value
 from django.db.models.functions import Concat, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
@@ -45,23 +44,6 @@ def text_contains(field, word):
         return Q(**{f"{field}__icontains": word})
     every_character = DataContains(Characters(F(field)), Characters(Value(word)))
     return Q(every_character, GreaterThan(StrIndex(Upper(F(field)), Upper(Value(word))), 0))
-
-
-class AnyOf(Func):
-    """`value = ANY(array)` (PostgreSQL): unlike `IN (SELECT …)`, an index on `value` answers
-    it, also as one branch of an OR."""
-
-    arg_joiner = " = ANY("
-    template = "%(expressions)s)"
-    output_field = BooleanField()
-
-
-def one_of(field, rows):
-    """Q: the foreign key `field` points at one of `rows` (a queryset of its model): on
-    PostgreSQL `field_id = ANY(ARRAY(SELECT id …))`, elsewhere `field_id IN (SELECT id …)`."""
-    if connection.vendor == "postgresql":
-        return Q(AnyOf(F(f"{field}_id"), ArraySubquery(rows.order_by().values("pk"))))
-    return Q(**{f"{field}__in": rows.order_by().values("pk")})
 
 
 def found_first(field):

@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.models import Call, CallAttendee, CallProduct, CallStatus
+from core.expressions import one_of
 from core.ids import uuid_or_404
 from core.periods import Period, month_of
 from customers.models import Alignment, ClassHistory, Customer, target_class
@@ -999,7 +1000,9 @@ def adoption_drill(*, territories, period: Period, product, klass, stages):
     start = period.start
     territories = scope_ids(territories)
     # The scope's customers first (as the targets drill): as an EXISTS per class history row,
-    # PostgreSQL read the company's class A rows of the product before narrowing to the region.
+    # PostgreSQL read the company's class A rows of the product before narrowing to the region,
+    # and as a semi-join it hashed them against all the company's customers (an array on
+    # PostgreSQL: core.expressions.one_of).
     aligned = Alignment.objects.in_force_on(start).filter(
         territory__in=territories, territory__team__products=product
     )
@@ -1018,7 +1021,7 @@ def adoption_drill(*, territories, period: Period, product, klass, stages):
     )
     rows = (
         ClassHistory.objects.on(start)
-        .filter(customer__in=aligned.values("customer"), klass=klass, product=product)
+        .filter(one_of("customer", aligned, column="customer"), klass=klass, product=product)
         .annotate(stage=Coalesce(Subquery(latest), Value("")))
         .filter(stage__in=list(stages))
         .select_related("customer__institution", "customer__department")

@@ -10,9 +10,10 @@ databases built once and kept, e.g.
     .venv/bin/python tests/bench/desk_pages.py postgres://…/bench6k postgres://…/bench_db
 
 BENCH_PAGES (optional) keeps the pages whose name holds one of its comma-separated parts
-(`BENCH_PAGES="search,class"`). It prints, per page, the median of BENCH_REPEAT (default 3)
-requests after a warm-up (Django's test client, `force_login` as `admin`, DEBUG on as in the
-bench), the SQL time and the query count, for each database in turn, in one run.
+(`BENCH_PAGES="search,class"`); BENCH_USER measures as another user than `admin` (`rm.east`,
+`dm.sh`). It prints, per page, the median of BENCH_REPEAT (default 3) requests after a warm-up
+(Django's test client, `force_login`, DEBUG on as in the bench), the SQL time and the query
+count, for each database in turn, in one run.
 """
 
 import logging
@@ -65,7 +66,7 @@ def measure():
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     logging.disable(logging.INFO)  # the access log of every request
     client = Client()
-    client.force_login(User.objects.get(username="admin"))
+    client.force_login(User.objects.get(username=os.environ.get("BENCH_USER", "admin")))
     region = f"region={Region.objects.get(code='EAST').pk}"
     # The drills of the month of the latest completed call (the demo's data, whenever it runs).
     latest = Call.objects.filter(status="completed").order_by("-date").values("date")[0]["date"]
