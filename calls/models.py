@@ -15,7 +15,6 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.expressions import one_of
 from core.history import HistoricalRecords
 from core.models import BilingualName, SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
@@ -170,10 +169,11 @@ class CallStatus(models.TextChoices):
 
 class CallQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
-        """Calls of the territories the user may see (a rep's own, a DM's district, …); on
-        PostgreSQL their ids as an array read first (core.expressions.one_of): as a semi-join,
-        PostgreSQL walked the company's calls by date checking each one's territory."""
-        return self.filter(one_of("territory", Territory.objects.for_user(user)))
+        """Calls of the territories the user may see (a rep's own, a DM's district, …). A
+        semi-join, not an array (core.expressions.one_of): with an array of unknown length
+        PostgreSQL walked the company's calls by date for a rep's one territory (0.7 s at
+        6 million calls against 64 ms)."""
+        return self.filter(territory__in=Territory.objects.for_user(user))
 
     def completed(self):
         """Completed calls: the only ones that count (planned and cancelled never do)."""
