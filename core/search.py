@@ -38,9 +38,7 @@ def text_contains(field, word):
     `icontains` finds. On PostgreSQL a word of one or two characters is found by its
     characters and checked with `strpos`, not LIKE: the planner would read a whole trigram
     index for a LIKE it cannot answer."""
-    if connection.vendor != "postgresql":
-        return Q(**{f"{field}__icontains": word})
-    if len(word) >= TRIGRAM:
+    if connection.vendor != "postgresql" or len(word) >= TRIGRAM:
         return Q(**{f"{field}__icontains": word})
     every_character = DataContains(Characters(F(field)), Characters(Value(word)))
     return Q(every_character, GreaterThan(StrIndex(Upper(F(field)), Upper(Value(word))), 0))

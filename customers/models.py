@@ -300,13 +300,11 @@ SEARCH_MAX_WORDS = 5
 
 
 def _word_matches(word):
-    # The institution and department match through `IN (SELECT id …)`, not a join: the
-    # condition stays on the customers' own row, so a page sorted by name walks the name index
-    # and stops after its rows, and a capped count stops at its cap (a single hanzi such as 王
-    # matches a tenth of the company).
-    # On PostgreSQL every name is found through its index of characters (core.search), also
-    # for one hanzi; the institutions and departments as arrays (`= ANY(ARRAY(…))`), so that the
-    # customers' rows are found by a BitmapOr of indexes, not a scan of the company.
+    # The institution and department match as sets of ids, not joins: the condition stays on
+    # the customers' own row. On PostgreSQL each name is found from its index (core.search:
+    # characters for one hanzi such as 王, which matches a tenth of the company; trigrams for
+    # longer words) and the sets are arrays (`= ANY(ARRAY(…))`), so that the customers' rows
+    # come from one BitmapOr of indexes, not a scan of the company.
     names = text_contains("name", word) | text_contains("name_en", word)
     matches = (
         names
