@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.search import text_contains
 from core.widgets import DateInput, TypeaheadSelect
-from customers.models import Customer, Institution, Klass
+from customers.models import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, Customer, Institution, Klass
 from org.models import Product, Role, Territory, User
 
 from .models import Call, CallAttendee, CallProduct, CallStatus
@@ -109,11 +109,14 @@ class CallFilter(django_filters.FilterSet):
         return queryset.filter(outside_visiting_days=value == "true")
 
     def filter_q(self, queryset, name, value):
-        """Calls with an attendee whose name (Chinese or English) holds every word. The
+        """Calls with an attendee whose name (Chinese or English) holds every word (at most
+        SEARCH_MAX_WORDS words of the first SEARCH_MAX_LENGTH characters). The
         matching customers are found first, in their own table (on PostgreSQL from indexes:
         core.search.text_contains), then their attendances."""
         matching = Customer.objects.all()
-        for word in value.split():
+        # Cut as the customers' search cuts its query (hundreds of words made a condition too
+        # deep for SQLite: a 500).
+        for word in value.replace("\x00", "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]:
             matching = matching.filter(text_contains("name", word) | text_contains("name_en", word))
         attendees = CallAttendee.objects.filter(call=OuterRef("pk"), customer__in=matching)
         return queryset.filter(Exists(attendees))

@@ -96,3 +96,13 @@ def test_postgresql_answers_a_one_character_search_from_the_character_indexes(wo
         plan = "\n".join(row[0] for row in cursor.fetchall())
     for index in ("customer_name_chars", "institution_name_chars", "department_name_chars"):
         assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    "q", ["\x00", "li\x00jian", "x" * 5000, "李 " * 500, "\\", "' OR 1=1 --", "王" * 300, "a"]
+)
+def test_bad_searches_answer_200_on_the_desk_tables_and_their_export(world, login, q):
+    client = login(world.dm_x)
+    assert client.get(URL, {"q": q}).status_code == 200
+    assert client.get(URL, {"q": q, "format": "csv"}).status_code == 200
+    assert client.get(reverse("calls:list"), {"q": q}).status_code == 200
