@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.search import text_contains
 from core.widgets import DateInput, TypeaheadSelect
-from customers.models import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, Customer, Institution, Klass
+from customers.models import Customer, Institution, Klass, search_words
 from org.models import Product, Role, Territory, User
 
 from .models import Call, CallAttendee, CallProduct, CallStatus
@@ -116,7 +116,7 @@ class CallFilter(django_filters.FilterSet):
         matching = Customer.objects.all()
         # Cut as the customers' search cuts its query (hundreds of words made a condition too
         # deep for SQLite: a 500).
-        for word in value.replace("\x00", "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]:
+        for word in search_words(value):
             matching = matching.filter(text_contains("name", word) | text_contains("name_en", word))
         attendees = CallAttendee.objects.filter(call=OuterRef("pk"), customer__in=matching)
         return queryset.filter(Exists(attendees))

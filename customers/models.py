@@ -283,7 +283,7 @@ class CustomerQuerySet(ScopedQuerySet):
         Case-insensitive; NUL characters are dropped, `q` is cut at SEARCH_MAX_LENGTH characters
         and SEARCH_MAX_WORDS words."""
         q = (q or "").replace("\x00", "")[:SEARCH_MAX_LENGTH]
-        words = q.split()[:SEARCH_MAX_WORDS]
+        words = search_words(q)
         if not words:
             return self
         every_word = Q()
@@ -297,6 +297,12 @@ class CustomerQuerySet(ScopedQuerySet):
 
 SEARCH_MAX_LENGTH = 100
 SEARCH_MAX_WORDS = 5
+
+
+def search_words(q):
+    """The words a search box searches for: NUL dropped, cut at SEARCH_MAX_LENGTH characters
+    and SEARCH_MAX_WORDS words (the customers' and the calls' search)."""
+    return (q or "").replace("\x00", "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]
 
 
 def _word_matches(word):
