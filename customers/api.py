@@ -407,6 +407,7 @@ class CustomerFilter(django_filters.FilterSet):
         choices=Klass.choices,
         label=_("Class"),
         help_text=_("The class in the caller's visible territories today."),
+        method="filter_klass",
     )
 
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
@@ -417,6 +418,9 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_klass(self, queryset, name, value):
+        return selectors.having_klass(queryset, self.request.user, value)
 
 
 class InstitutionViewSet(ScopedViewSet):

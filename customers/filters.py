@@ -85,9 +85,12 @@ class CustomerFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
     def filter_klass(self, queryset, name, value):
-        if value == UNCLASSIFIED:
-            return queryset.filter(klass__isnull=True)
-        return queryset.filter(klass=value)
+        return selectors.having_klass(
+            queryset,
+            self.request.user,
+            None if value == UNCLASSIFIED else value,
+            territory=self.form.cleaned_data.get("territory"),
+        )
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)

@@ -1008,22 +1008,43 @@ class ClassHistory(models.Model):
         return STRATEGIES[self.klass]
 
 
+def _promoted_history(territories, day):
+    """The class history rows in force on `day` of products promoted by the teams of those of
+    `territories` (a queryset) their customer is aligned to on that day: the rows a prescriber's
+    class on `day` is the highest of (`promoted_class`, `has_promoted_class`)."""
+    promoted = Alignment.objects.in_force_on(day).filter(
+        customer=OuterRef("customer"),
+        territory__in=territories,
+        territory__team__products=OuterRef("product"),
+    )
+    return ClassHistory.objects.on(day).filter(Exists(promoted))
+
+
 def promoted_class(territories, day, customer_ref="pk"):
     """Expression: a prescriber's highest class (A > B > C > D) on `day` among the products
     promoted by the teams of those of `territories` (a queryset) the customer is aligned to on
     that day; None when unclassified. `customer_ref` names the customer in the outer query."""
-    promoted = Alignment.objects.in_force_on(day).filter(
-        customer=OuterRef(OuterRef(customer_ref)),
-        territory__in=territories,
-        territory__team__products=OuterRef("product"),
-    )
     return Subquery(
-        ClassHistory.objects.on(day)
-        .filter(Exists(promoted), customer=OuterRef(customer_ref))
+        _promoted_history(territories, day)
+        .filter(customer=OuterRef(customer_ref))
         .order_by("klass")
         .values("klass")[:1],
         output_field=CharField(),
     )
+
+
+def has_promoted_class(territories, day, klass, customer_ref="pk"):
+    """Condition: `promoted_class(territories, day, customer_ref)` is `klass` (None:
+    unclassified), spelled as "a row of `klass` and none higher" (A < B < C < D, as
+    `promoted_class` orders them). A filter by class then reads the rows of that class as a set
+    (one semi-join) instead of working out every customer's class one by one."""
+    rows = _promoted_history(territories, day).filter(customer=OuterRef(customer_ref))
+    if klass is None:
+        return ~Exists(rows)
+    higher = [c for c in PRESCRIBER_CLASSES if c < klass]
+    if not higher:  # A: no condition, which PostgreSQL would check by reading every row
+        return Exists(rows.filter(klass=klass))
+    return Exists(rows.filter(klass=klass)) & ~Exists(rows.filter(klass__in=higher))
 
 
 def target_class(territories, day, customer_ref="pk"):
@@ -1041,6 +1062,16 @@ def target_class(territories, day, customer_ref="pk"):
         default=promoted_class(territories, day, customer_ref),
         output_field=CharField(),
     )
+
+
+def target_class_is(territories, day, klass, customer_ref="pk"):
+    """Condition: `target_class(territories, day, customer_ref)` is `klass` (A–D or N1–N3), as a
+    filter (see has_promoted_class)."""
+    prefix = "" if customer_ref == "pk" else customer_ref.removesuffix("_id") + "__"
+    non_prescriber = Q(**{f"{prefix}kind": CustomerKind.NON_PRESCRIBER})
+    if klass not in PRESCRIBER_CLASSES:
+        return non_prescriber & Q(**{f"{prefix}role_group": klass})
+    return ~non_prescriber & has_promoted_class(territories, day, klass, customer_ref)
 
 
 class Reclassification(BatchJob):

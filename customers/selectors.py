@@ -33,6 +33,7 @@ from .models import (
     Klass,
     Measure,
     Threshold,
+    has_promoted_class,
     promoted_class,
 )
 from .pinyin import search_keys
@@ -133,6 +134,28 @@ def territory_klass(territories, day, customer_ref="pk"):
         default=promoted_class(territories, day, customer_ref),
         output_field=CharField(),
     )
+
+
+def territory_klass_is(territories, day, klass):
+    """Condition on customers: `territory_klass(territories, day)` is `klass` (a Klass value, or
+    None: an unclassified prescriber). A filter, not an annotation: the rows of the class are
+    read as a set (see has_promoted_class), so that filtering a company by class does not work
+    out each customer's class in turn."""
+    if klass == Klass.N:
+        return Q(kind=CustomerKind.NON_PRESCRIBER)
+    prescriber = ~Q(kind=CustomerKind.NON_PRESCRIBER)
+    return prescriber & has_promoted_class(territories, day, klass)
+
+
+def having_klass(customers, user, klass, territory=None, day=None):
+    """The customers whose class (as `with_klass` or, given `territory`, `with_territory_klass`
+    annotates it) is `klass` (None: unclassified) on `day` (default today)."""
+    day = day or timezone.localdate()
+    if territory is None:
+        territories = Territory.objects.for_user(user)
+    else:
+        territories = Territory.objects.filter(pk=territory.pk)
+    return customers.filter(territory_klass_is(territories, day, klass))
 
 
 def with_klass(customers, user, day=None):

@@ -30,7 +30,7 @@ from calls.models import Call, CallAttendee, CallProduct, CallStatus
 from core.expressions import one_of
 from core.ids import uuid_or_404
 from core.periods import Period, month_of
-from customers.models import Alignment, ClassHistory, Customer, target_class
+from customers.models import Alignment, ClassHistory, Customer, target_class, target_class_is
 from customers.selectors import territory_klass
 from org.models import District, Region, Role, Team, Territory
 
@@ -793,35 +793,29 @@ def adoption_by_product(*, territories, period: Period):
 SCOPE_DRILLS = (*DRILLS, "covered", "compliant")
 
 
-def scope_targets(*, territories, period: Period, klass=None):
-    """The targets of `territories` (a queryset or their ids) for `period`, one row per
-    territory and customer as the engine counts them: the alignments in force on the period's
-    first day, each annotated `klass` (the customer's class as a target of that territory then;
-    only those of `klass` when given) and `call_count` (its completed calls of that territory in
-    the period). A queryset of alignments."""
+def scope_targets(*, territories, period: Period, klass):
+    """The targets of `klass` (A–D, N1–N3) of `territories` (a queryset or their ids) for
+    `period`, one row per territory and customer as the engine counts them: the alignments in
+    force on the period's first day whose customer is of `klass` as a target of that territory
+    then, each annotated `klass` and `call_count` (its completed calls of that territory in the
+    period). A queryset of alignments."""
     start = period.start
     ids = scope_ids(territories)
     visits = (
         _scope_visits(ids, start, period.end).values("customer").annotate(n=Count("pk")).values("n")
     )
-    # The class as a subquery on the customer, not on a join: the condition on it is then the
-    # alignment's own and PostgreSQL reads the customers of the scope's alignments by their
-    # key (with a join it hashed all 652,000 customers to read 8,000).
-    here = Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef(OuterRef("territory")))))
-    klass_of = (
-        Customer.objects.filter(pk=OuterRef("customer_id"))
-        .annotate(target=target_class(here, start))
-        .values("target")[:1]
-    )
+    # The class as a condition (the class history rows of `klass` read as a set), not each
+    # alignment's class worked out in turn; three subqueries deep, the territory is the
+    # alignment's own (as in customers.selectors.klass_counts).
+    here = Territory.objects.filter(pk=OuterRef(OuterRef(OuterRef("territory"))))
     return (
         Alignment.objects.in_force_on(start)
         .filter(territory__in=ids)
+        .filter(target_class_is(here, start, klass, "customer_id"))
         .annotate(
-            klass=Subquery(klass_of, output_field=CharField()),
+            klass=Value(klass, output_field=CharField()),
             call_count=Coalesce(Subquery(visits, output_field=IntegerField()), 0),
         )
-        # One condition on the class (each is computed per alignment).
-        .filter(Q(klass=klass) if klass else Q(klass__isnull=False))
     )
 
 
