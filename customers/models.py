@@ -1042,7 +1042,7 @@ def has_promoted_class(territories, day, klass, customer_ref="pk"):
     if klass is None:
         return ~Exists(rows)
     higher = [c for c in PRESCRIBER_CLASSES if c < klass]
-    if not higher:  # A: no condition, which PostgreSQL would check by reading every row
+    if not higher:  # A: nothing is higher (PostgreSQL read every row to find that out)
         return Exists(rows.filter(klass=klass))
     return Exists(rows.filter(klass=klass)) & ~Exists(rows.filter(klass__in=higher))
 

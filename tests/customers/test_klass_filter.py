@@ -85,3 +85,13 @@ def test_the_rep_filters_their_own_list_by_class(classes, world, login):
     response = login(world.rep_x).get(URL, {"klass": "A"})
     # The rep sees tx only: 丙 is D there, whatever class tz gives it.
     assert set(response.context["page"].object_list) == classes["tx"]["A"]
+
+
+def test_another_districts_customer_of_the_class_is_not_listed(classes, world, login, api):
+    product = world.tx.team.products.first()
+    world.ty.team.products.add(product)
+    classify(world.cy, product, "A")
+    assert world.cy not in listed(login(world.dm_x).get(URL, {"klass": "A"}))
+    assert world.cy in listed(login(world.dm_y).get(URL, {"klass": "A"}))
+    rows = api(world.dm_x).get("/api/v1/customers/", {"klass": "A"}).json()["results"]
+    assert str(world.cy.pk) not in {row["id"] for row in rows}
