@@ -15,10 +15,11 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.expressions import one_of
 from core.history import HistoricalRecords
 from core.models import BilingualName, SyncedModel
 from customers.models import AdoptionStage, Customer, Department, Institution
-from org.models import CatalogueQuerySet, Product, ScopedQuerySet, Team, Territory
+from org.models import CatalogueQuerySet, Product, Role, ScopedQuerySet, Team, Territory
 
 
 class CallSettings(models.Model):
@@ -170,10 +171,16 @@ class CallStatus(models.TextChoices):
 class CallQuerySet(ScopedQuerySet):
     def scoped_to(self, user):
         """Calls of the territories the user may see (a rep's own, a DM's district, …). A
-        semi-join, not an array (core.expressions.one_of): with an array of unknown length
-        PostgreSQL walked the company's calls by date for a rep's one territory (0.7 s at
-        6 million calls against 64 ms)."""
-        return self.filter(territory__in=Territory.objects.for_user(user))
+        regional manager's territories are an array read first (core.expressions.one_of): a
+        region is a share of the company, and walking the calls by date while checking each
+        one's region by a semi-join took 0.4–0.5 s at 6 million calls (array: 0.17 s). For
+        everybody else a semi-join: with an array of unknown length PostgreSQL walked the
+        company's calls by date for a rep's one territory (0.7 s against 64 ms). An admin sees
+        every territory (no condition)."""
+        territories = Territory.objects.for_user(user)
+        if user.role == Role.REGIONAL:
+            return self.filter(one_of("territory", territories))
+        return self.filter(territory__in=territories)
 
     def completed(self):
         """Completed calls: the only ones that count (planned and cancelled never do)."""
