@@ -10,12 +10,16 @@
 - A call may be created `planned`, `completed` or `cancelled` (a visit that did not happen).
 - A locked call, an illegal status change: 409. The rules themselves are calls.services'.
   (The If-Match / ETag / idempotent-create machinery is core.api's, shared by every resource.)
+- Amendments (`/api/v1/amendments/`): a locked call is corrected by a request its DM approves
+  or rejects (`POST amendments/{id}/approve/`, `reject/` with `{"comment"}`); a decided one is
+  a 409, another district's a 404.
 """
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import sync
@@ -24,9 +28,9 @@ from customers.models import AdoptionStage, Customer, Department, Institution
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory, User
 
-from . import services
+from . import selectors, services
 from .filters import CallFilter
-from .models import Call, CallSettings, KeyMessage, Material
+from .models import Amendment, Call, CallSettings, KeyMessage, Material
 
 
 class CallProductSerializer(serializers.Serializer):
@@ -280,3 +284,127 @@ class CallViewSet(HistoryMixin, SyncedWriteMixin, ScopedViewSet):
 
 
 sync.register("calls", CallViewSet)
+
+
+class AmendmentSerializer(serializers.ModelSerializer):
+    call = ScopedPrimaryKeyRelatedField(
+        Call, help_text=gettext_lazy("The locked call to correct (one of the caller's).")
+    )
+    changes = serializers.DictField(
+        help_text=gettext_lazy(
+            "The corrected values, with the fields and shapes of calls/ (date, customers, "
+            "products, materials, notes, …; territory and status cannot be amended). Read: the "
+            "proposal as kept (ids; commitments as commitment_measurable and "
+            "commitment_next_appointment)."
+        )
+    )
+    diff = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "One amendment only (null in lists): what changes, field by field, "
+            "[{label, before, after}] in the caller's language."
+        )
+    )
+
+    class Meta:
+        model = Amendment
+        fields = (
+            *SYNCED,
+            "call",
+            "requested_by",
+            "reason",
+            "changes",
+            "original",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "diff",
+        )
+        read_only_fields = (
+            "requested_by",
+            "original",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        )
+        extra_kwargs = {"reason": {"max_length": 2000}}
+        # One waiting amendment per call is the service's rule (409, checked under the call's
+        # lock), not a uniqueness error of the body.
+        validators = []
+
+    def get_diff(self, amendment) -> list[dict] | None:
+        if not self.context.get("with_diff"):
+            return None
+        return [
+            {"label": str(row["label"]), "before": row["before"], "after": row["after"]}
+            for row in selectors.amendment_diff(amendment)
+        ]
+
+    def create(self, validated_data):
+        call = validated_data["call"]
+        proposal = CallSerializer(
+            call, data=validated_data["changes"], partial=True, context=self.context
+        )
+        if not proposal.is_valid():
+            raise serializers.ValidationError({"changes": proposal.errors})
+        return services.amendment_request(
+            by=self.context["request"].user,
+            call=call,
+            reason=validated_data["reason"],
+            **proposal.service_kwargs(),
+        )
+
+
+DECISION = inline_serializer(
+    "AmendmentDecision", {"comment": serializers.CharField(required=False, allow_blank=True)}
+)
+
+
+class AmendmentViewSet(ScopedViewSet):
+    """Amendment requests in the caller's scope: a rep requests one for their locked call; the
+    call's DM (or an admin) approves or rejects it. Requests are not edited: they are decided."""
+
+    model = Amendment
+    serializer_class = AmendmentSerializer
+    write_roles = frozenset({Role.REP})
+    http_method_names = ["get", "post", "head", "options"]
+    filterset_fields = {"status": ["exact"], "call": ["exact"]}
+    select_related = ("call__territory",)
+
+    def get_permissions(self):
+        if self.action in ("approve", "reject"):
+            return [permissions.IsAuthenticated()]  # the services say who may
+        return super().get_permissions()
+
+    def get_serializer_context(self):
+        # The diff costs a few queries per amendment: one amendment's, not a list's.
+        return {
+            **super().get_serializer_context(),
+            "call_settings": CallSettings.load(),
+            "with_diff": bool(self.detail),
+        }
+
+    def _decide(self, request, pk, decide):
+        amendment = self.get_object()
+        comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
+        decide(
+            by=request.user,
+            amendment=amendment,
+            comment=comment if isinstance(comment, str) else "",
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=DECISION, responses=AmendmentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """The call's DM (or an admin) applies the changes to the call (the call's history keeps
+        both versions). A decided amendment: 409."""
+        return self._decide(request, pk, services.amendment_approve)
+
+    @extend_schema(request=DECISION, responses=AmendmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """The call's DM (or an admin) rejects, saying why (`comment` required); the call stays
+        as it was. A decided amendment: 409."""
+        return self._decide(request, pk, services.amendment_reject)

@@ -40,6 +40,7 @@ router.register(
 router.register("overrides", customers_api.OverrideViewSet, basename="override")
 router.register("change-requests", customers_api.ChangeRequestViewSet, basename="change-request")
 router.register("calls", calls_api.CallViewSet, basename="call")
+router.register("amendments", calls_api.AmendmentViewSet, basename="amendment")
 router.register("requirements", reports_api.RequirementViewSet, basename="requirement")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("plans", plans_api.PlanViewSet, basename="plan")

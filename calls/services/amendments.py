@@ -91,6 +91,20 @@ def changes_from_json(data: dict) -> dict:
     return kwargs
 
 
+def _comparable(name, value):
+    """A value of `changes_to_json` in an order-free form (attendees, products, materials)."""
+    if name == "customers":
+        return sorted(value)
+    if name == "products":
+        return sorted(
+            (row["product"], sorted(row["key_messages"]), row["feedback"], row["adoption_stage"])
+            for row in value
+        )
+    if name == "materials":
+        return sorted((row["material"], row["quantity"]) for row in value)
+    return value
+
+
 @transaction.atomic
 def amendment_request(*, by: User, call: Call, reason: str, **changes) -> Amendment:
     """Ask the DM to correct a locked call; the proposal is checked now and on approval."""
@@ -104,6 +118,13 @@ def amendment_request(*, by: User, call: Call, reason: str, **changes) -> Amendm
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the call needs a correction.")})
     payload = changes_to_json(**changes)
+    # Only what differs from the call is proposed (a client may send the whole call).
+    current = call_values(call, payload)
+    payload = {
+        name: value
+        for name, value in payload.items()
+        if _comparable(name, value) != _comparable(name, current[name])
+    }
     if not payload:
         raise ValidationError({"__all__": _("Nothing would change.")})
     # Check the proposal against the rules without writing it (nor announcing it: the
