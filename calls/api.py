@@ -382,7 +382,7 @@ class AmendmentViewSet(ScopedViewSet):
         return {
             **super().get_serializer_context(),
             "call_settings": CallSettings.load(),
-            "with_diff": bool(self.detail),
+            "with_diff": bool(self.detail) or self.action == "create",
         }
 
     def _decide(self, request, pk, decide):

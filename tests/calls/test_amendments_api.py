@@ -67,6 +67,7 @@ def test_a_rep_requests_and_the_dm_reads_the_change_field_by_field(
         cw.rep_x.pk,
     )
     assert body["original"]["notes"] == "" and body["changes"]["notes"].startswith("Met")
+    assert {row["label"] for row in body["diff"]} == {"Date", "Notes", "Attendees"}
 
     detail = api(cw.dm_x).get(f"{URL}{body['id']}/").json()
     diff = {row["label"]: (row["before"], row["after"]) for row in detail["diff"]}
