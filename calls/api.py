@@ -23,7 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import sync
-from core.api import HistoryMixin, SyncedWriteMixin
+from core.api import HistoryMixin, SyncedWriteMixin, decision_comment
 from customers.models import AdoptionStage, Customer, Department, Institution
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Product, Role, Territory, User
@@ -387,12 +387,7 @@ class AmendmentViewSet(ScopedViewSet):
 
     def _decide(self, request, pk, decide):
         amendment = self.get_object()
-        comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
-        decide(
-            by=request.user,
-            amendment=amendment,
-            comment=comment if isinstance(comment, str) else "",
-        )
+        decide(by=request.user, amendment=amendment, comment=decision_comment(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=DECISION, responses=AmendmentSerializer)

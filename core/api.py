@@ -397,6 +397,13 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "stale"
 
 
+def decision_comment(request) -> str:
+    """The `comment` of a decision's body (approve, return, reject): "" when absent or not a
+    string (a required comment is then the service's error)."""
+    comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
+    return comment if isinstance(comment, str) else ""
+
+
 def exception_handler(exc, context):
     """Every error answers {"detail": "...", "errors": {"field": ["message", ...]}}."""
     if isinstance(exc, DjangoValidationError):

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import sync
-from core.api import IF_MATCH, HistoryMixin, SyncedWriteMixin
+from core.api import IF_MATCH, HistoryMixin, SyncedWriteMixin, decision_comment
 from customers.models import Customer
 from org.api import SYNCED, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from org.models import Role
@@ -308,9 +308,7 @@ class PlanViewSet(HistoryMixin, SyncedWriteMixin, ScopedViewSet):
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         """The rep's DM (or an admin) returns a submitted plan; `comment` is required."""
-        comment = request.data.get("comment", "") if isinstance(request.data, dict) else ""
-        if not isinstance(comment, str):
-            comment = ""
+        comment = decision_comment(request)
         return self._transition(
             request,
             pk,

@@ -1,12 +1,13 @@
 """The calls world: the `world` personas plus products, key messages and materials."""
 
+import datetime
 from types import SimpleNamespace
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from calls.models import MaterialKind
-from tests.calls.factories import KeyMessageFactory, MaterialFactory
+from tests.calls.factories import KeyMessageFactory, MaterialFactory, make_call
 from tests.factories import CustomerFactory, DepartmentFactory, ProductFactory
 
 
@@ -39,3 +40,17 @@ def cw(world):
         name="陈芳", name_en="Chen Fang", institution=world.hx, department=dx2, territory=world.tx
     )
     return SimpleNamespace(**{**vars(world), **{k: v for k, v in locals().items() if k != "world"}})
+
+
+@pytest.fixture
+def locked(cw):
+    """A completed call of tx, 20 days old and locked: the call an amendment corrects."""
+    return make_call(
+        cw.tx,
+        [cw.cx],
+        date=timezone.localdate() - datetime.timedelta(days=20),
+        completed_at=timezone.now() - datetime.timedelta(days=19),
+        products=[(cw.px, [cw.km1], "old feedback")],
+        materials=[(cw.leaflet, 1)],
+        notes="",
+    )

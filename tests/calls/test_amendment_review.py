@@ -27,19 +27,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
-@pytest.fixture
-def locked(cw):
-    return make_call(
-        cw.tx,
-        [cw.cx],
-        date=TODAY() - datetime.timedelta(days=20),
-        completed_at=timezone.now() - datetime.timedelta(days=19),
-        products=[(cw.px, [cw.km1], "old feedback")],
-        materials=[(cw.leaflet, 1)],
-        notes="",
-    )
-
-
 def request(cw, call, **changes):
     changes = changes or {
         "date": call.date - datetime.timedelta(days=1),

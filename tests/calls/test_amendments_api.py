@@ -25,18 +25,6 @@ def today():
     return timezone.localdate()
 
 
-@pytest.fixture
-def locked(cw):
-    return make_call(
-        cw.tx,
-        [cw.cx],
-        date=today() - datetime.timedelta(days=20),
-        completed_at=timezone.now() - datetime.timedelta(days=19),
-        products=[(cw.px, [cw.km1], "old feedback")],
-        notes="",
-    )
-
-
 def proposal(cw, call, **changes):
     return {
         "call": str(call.pk),
